@@ -93,8 +93,11 @@ size_t agent_methods_by_request_name(const char *name, enum agent_method_id *ret
  * Decode a request payload into the method's request message, failing closed:
  * -EBADMSG when the bytes are not a valid encoding, -EPROTO when the message or
  * any nested message carries fields the schema does not know, -E2BIG when the
- * decoded form would exceed AGENT_DECODE_MAX_BYTES. On success *ret owns the
- * message; free it with agent_request_free(). allocator may be NULL (malloc).
+ * decoded form would exceed AGENT_DECODE_MAX_BYTES, -ENOMEM when allocator
+ * itself fails first (for an arena sized to the bound, that too means the
+ * request is too large), -EINVAL for a NULL m, ret, or data with len > 0.
+ * On success *ret owns the message; free it with agent_request_free().
+ * allocator may be NULL (malloc).
  */
 int agent_request_decode(const struct agent_method *m, const uint8_t *data, size_t len,
                          ProtobufCAllocator *allocator, ProtobufCMessage **ret);

@@ -13,3 +13,4 @@ int cmd_policy_explain(int argc, char **argv);
 int cmd_policy_digest(int argc, char **argv);
 int cmd_audit_verify(int argc, char **argv);
 int cmd_audit_show(int argc, char **argv);
+int cmd_hooks(int argc, char **argv); /* argv[0]: install, status or remove */

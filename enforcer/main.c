@@ -16,6 +16,12 @@ struct command {
 
 static const struct command commands[] = {
         { NULL, "run", cmd_run, "serve: decide every agent request against the policy" },
+        { "policy", "check", cmd_policy_check, "validate a policy and summarise what the host may do" },
+        { "policy", "explain", cmd_policy_explain, "decide one request offline and say which rule and why" },
+        { "policy", "digest", cmd_policy_digest, "print what the host puts into HOST_DATA / MRCONFIGID for a policy" },
+        { "hooks", "install", cmd_hooks, "load and pin the eBPF hooks that keep others off the agent" },
+        { "hooks", "status", cmd_hooks, "show which eBPF hooks are active, and why not" },
+        { "hooks", "remove", cmd_hooks, "detach and unpin the eBPF hooks" },
 };
 
 static void usage(FILE *f)

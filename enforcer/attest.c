@@ -1,0 +1,1084 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Attestation binding: digests, the initdata reader, TEE report parsing and
+ * reading (configfs-tsm, /dev/sev-guest, /dev/tdx_guest), and the comparison.
+ *
+ * Report layouts (all little-endian, offsets in bytes):
+ *  SEV-SNP ATTESTATION_REPORT (AMD SEV-SNP ABI spec 56860, "ATTESTATION_REPORT
+ *  Structure"; same layout in virtee/sev and the kernel's sev-guest selftests):
+ *    0x000 version u32 (>= 2), 0x050 report_data[64], 0x090 measurement[48],
+ *    0x0C0 host_data[32], 0x2A0 signature[512]; total 0x4A0 (1184) bytes.
+ *  MSG_REPORT_RSP (SNP_GET_REPORT response): status u32, report_size u32,
+ *    reserved to 0x20, report at 0x20.
+ *  TDX TDREPORT_STRUCT (1024 bytes; TDX module ABI): REPORTMACSTRUCT[256]
+ *    (type u8 = 0x81 at 0, report_data[64] at 128), TEE_TCB_INFO[239] at 256,
+ *    reserved[17] at 495, TDINFO at 512 (attributes 8, xfam 8, mrtd 48,
+ *    mrconfigid 48 at 512+64 = 576, ...).
+ *  TDX DCAP quote (Intel TDX DCAP Quoting Library API, appendix): header 48
+ *    bytes (version u16, att_key_type u16, tee_type u32 = 0x81, ...); v4: TD
+ *    quote body at 48; v5: body type u16 and size u32 at 48, body at 54. In the
+ *    body: mrconfigid[48] at 184, report_data[64] at 520; body size 584 (TDX 1.0)
+ *    or 648 (TDX 1.5).
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "attest.h"
+#include "cleanup.h"
+
+#define SNP_REPORT_LEN 0x4A0u
+#define SNP_OFF_VERSION 0x000u
+#define SNP_OFF_REPORT_DATA 0x050u
+#define SNP_OFF_HOST_DATA 0x0C0u
+#define SNP_RSP_OFF_STATUS 0x00u
+#define SNP_RSP_OFF_SIZE 0x04u
+#define SNP_RSP_OFF_REPORT 0x20u
+#define SNP_RSP_BUF_LEN 4000u /* struct snp_report_resp */
+
+#define TDX_TDREPORT_LEN 1024u
+#define TDX_TYPE_TDX 0x81u
+#define TDX_REPORT_OFF_REPORT_DATA 128u
+#define TDX_REPORT_OFF_MRCONFIGID (512u + 64u)
+
+#define TDX_QUOTE_HEADER_LEN 48u
+#define TDX_QUOTE_BODY10_LEN 584u
+#define TDX_QUOTE_BODY15_LEN 648u
+#define TDX_BODY_OFF_MRCONFIGID 184u
+#define TDX_BODY_OFF_REPORT_DATA 520u
+
+#define DEFAULT_TSM_ROOT "/sys/kernel/config/tsm"
+#define DEFAULT_SEV_GUEST "/dev/sev-guest"
+#define DEFAULT_TDX_GUEST "/dev/tdx_guest"
+
+/* Kernel UAPI (include/uapi/linux/sev-guest.h, tdx-guest.h), spelled out so the
+ * build does not depend on the headers of the build host's kernel. */
+struct attest_snp_report_req {
+        uint8_t user_data[64];
+        uint32_t vmpl;
+        uint8_t rsvd[28];
+};
+struct attest_snp_guest_request_ioctl {
+        uint8_t msg_version;
+        uint64_t req_data;
+        uint64_t resp_data;
+        uint64_t exitinfo2;
+};
+#define ATTEST_SNP_GET_REPORT _IOWR('S', 0x0, struct attest_snp_guest_request_ioctl)
+struct attest_tdx_report_req {
+        uint8_t reportdata[64];
+        uint8_t tdreport[1024];
+};
+#define ATTEST_TDX_CMD_GET_REPORT0 _IOWR('T', 1, struct attest_tdx_report_req)
+
+static const char *const tee_names[_ATTEST_TEE_MAX] = {
+        [ATTEST_TEE_NONE] = "none",
+        [ATTEST_TEE_AUTO] = "auto",
+        [ATTEST_TEE_SNP] = "snp",
+        [ATTEST_TEE_TDX] = "tdx",
+};
+
+static const char *const hash_names[_ATTEST_HASH_MAX] = {
+        [ATTEST_HASH_SHA256] = "sha256",
+        [ATTEST_HASH_SHA384] = "sha384",
+        [ATTEST_HASH_SHA512] = "sha512",
+};
+
+const char *attest_tee_to_string(enum attest_tee t)
+{
+        if (t < 0 || t >= _ATTEST_TEE_MAX)
+                return "unknown";
+        return tee_names[t];
+}
+
+enum attest_tee attest_tee_from_string(const char *s)
+{
+        for (int i = 0; s && i < _ATTEST_TEE_MAX; i++)
+                if (strcmp(s, tee_names[i]) == 0)
+                        return (enum attest_tee)i;
+        return _ATTEST_TEE_INVALID;
+}
+
+const char *attest_hash_to_string(enum attest_hash h)
+{
+        if (h < 0 || h >= _ATTEST_HASH_MAX)
+                return "unknown";
+        return hash_names[h];
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t le16(const uint8_t *p)
+{
+        return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static void hex_encode(const uint8_t *b, size_t n, char *out, size_t out_len)
+{
+        static const char digits[] = "0123456789abcdef";
+        size_t i;
+
+        for (i = 0; i < n && 2 * i + 2 < out_len; i++) {
+                out[2 * i] = digits[b[i] >> 4];
+                out[2 * i + 1] = digits[b[i] & 0xf];
+        }
+        out[2 * i] = '\0';
+}
+
+static void why_set(char *why, size_t why_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void why_set(char *why, size_t why_len, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!why || why_len == 0)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(why, why_len, fmt, ap);
+        va_end(ap);
+}
+
+/* ---- digests ---------------------------------------------------------------- */
+
+int attest_digest(enum attest_hash h, const void *buf, size_t len, uint8_t out[ATTEST_DIGEST_MAX],
+                  size_t *ret_len)
+{
+        const EVP_MD *md;
+        uint8_t d[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+
+        switch (h) {
+        case ATTEST_HASH_SHA256: md = EVP_sha256(); break;
+        case ATTEST_HASH_SHA384: md = EVP_sha384(); break;
+        case ATTEST_HASH_SHA512: md = EVP_sha512(); break;
+        default: return -EINVAL;
+        }
+        if (!buf && len > 0)
+                return -EINVAL;
+        if (EVP_Digest(buf ? buf : "", len, d, &n, md, NULL) != 1 || n > ATTEST_DIGEST_MAX)
+                return -EIO;
+        memcpy(out, d, n);
+        *ret_len = n;
+        return 0;
+}
+
+int attest_field_len(enum attest_tee tee)
+{
+        switch (tee) {
+        case ATTEST_TEE_SNP: return ATTEST_SNP_HOST_DATA_LEN;
+        case ATTEST_TEE_TDX: return ATTEST_TDX_MRCONFIGID_LEN;
+        default: return -EINVAL;
+        }
+}
+
+/* ---- initdata: a strict reader for the subset of TOML initdata uses ---------- */
+
+#define INITDATA_MAX_KEYS 64
+#define INITDATA_MAX_KEY_LEN 256
+
+struct toml_cursor {
+        const char *p, *end;
+        unsigned line;
+        char *why;
+        size_t why_len;
+};
+
+static int toml_fail(struct toml_cursor *t, const char *what)
+{
+        why_set(t->why, t->why_len, "initdata line %u: %s", t->line, what);
+        return -EBADMSG;
+}
+
+static void toml_skip_blank(struct toml_cursor *t)
+{
+        while (t->p < t->end && (*t->p == ' ' || *t->p == '\t'))
+                t->p++;
+}
+
+/* After a value or header: blanks, an optional comment, then a newline or the end. */
+static int toml_end_of_line(struct toml_cursor *t)
+{
+        toml_skip_blank(t);
+        if (t->p < t->end && *t->p == '#')
+                while (t->p < t->end && *t->p != '\n')
+                        t->p++;
+        if (t->p < t->end && *t->p == '\r')
+                t->p++;
+        if (t->p == t->end)
+                return 0;
+        if (*t->p != '\n')
+                return toml_fail(t, "unexpected text after the value");
+        t->p++;
+        t->line++;
+        return 0;
+}
+
+/* Append one byte to a growing buffer bounded by ATTEST_INPUT_MAX. */
+static int buf_put(char **b, size_t *n, size_t *cap, char c)
+{
+        if (*n + 1 >= *cap) {
+                size_t ncap = *cap ? *cap * 2 : 256;
+                char *nb;
+
+                if (ncap > ATTEST_INPUT_MAX + 1)
+                        return -E2BIG;
+                nb = realloc(*b, ncap);
+                if (!nb)
+                        return -ENOMEM;
+                *b = nb;
+                *cap = ncap;
+        }
+        (*b)[(*n)++] = c;
+        (*b)[*n] = '\0';
+        return 0;
+}
+
+static int toml_escape(struct toml_cursor *t, char **b, size_t *n, size_t *cap)
+{
+        char c;
+
+        if (t->p >= t->end)
+                return toml_fail(t, "unterminated escape");
+        switch (*t->p++) {
+        case '"': c = '"'; break;
+        case '\\': c = '\\'; break;
+        case 'n': c = '\n'; break;
+        case 't': c = '\t'; break;
+        case 'r': c = '\r'; break;
+        case 'b': c = '\b'; break;
+        case 'f': c = '\f'; break;
+        default:
+                /* \uXXXX, \UXXXXXXXX and line-ending backslashes are valid TOML that
+                 * this reader does not implement: refuse rather than guess. */
+                return toml_fail(t, "unsupported escape sequence");
+        }
+        return buf_put(b, n, cap, c);
+}
+
+/*
+ * A string value: "basic", 'literal', """multi-line basic""" or '''multi-line
+ * literal'''. Control characters other than tab (and newline in multi-line
+ * strings) are rejected as TOML requires.
+ */
+static int toml_string(struct toml_cursor *t, char **ret, size_t *ret_len)
+{
+        _cleanup_free_ char *b = NULL;
+        size_t n = 0, cap = 0;
+        char q;
+        bool multi;
+        int r;
+
+        if (t->p >= t->end || (*t->p != '"' && *t->p != '\''))
+                return toml_fail(t, "expected a string value");
+        q = *t->p;
+        multi = t->end - t->p >= 3 && t->p[1] == q && t->p[2] == q;
+        t->p += multi ? 3 : 1;
+        if (multi) {
+                /* A newline right after the opening delimiter is trimmed. */
+                if (t->p < t->end && *t->p == '\n')
+                        t->p++, t->line++;
+                else if (t->end - t->p >= 2 && t->p[0] == '\r' && t->p[1] == '\n')
+                        t->p += 2, t->line++;
+        }
+        r = buf_put(&b, &n, &cap, '\0'); /* allocate even for "" */
+        if (r < 0)
+                return r;
+        n = 0;
+        for (;;) {
+                unsigned char c;
+
+                if (t->p >= t->end)
+                        return toml_fail(t, "unterminated string");
+                c = (unsigned char)*t->p;
+                if (c == (unsigned char)q) {
+                        if (!multi) {
+                                t->p++;
+                                break;
+                        }
+                        if (t->end - t->p >= 3 && t->p[1] == q && t->p[2] == q) {
+                                /* Up to two quotes may precede the closing three. */
+                                int extra = 0;
+
+                                while (extra < 2 && t->end - t->p >= 4 + extra &&
+                                       t->p[3 + extra] == q)
+                                        extra++;
+                                for (int i = 0; i < extra; i++) {
+                                        r = buf_put(&b, &n, &cap, q);
+                                        if (r < 0)
+                                                return r;
+                                }
+                                t->p += 3 + extra;
+                                break;
+                        }
+                }
+                if (q == '"' && c == '\\') {
+                        t->p++;
+                        r = toml_escape(t, &b, &n, &cap);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (c == '\n') {
+                        if (!multi)
+                                return toml_fail(t, "newline in a single-line string");
+                        t->line++;
+                } else if (c == '\r') {
+                        if (!multi || t->end - t->p < 2 || t->p[1] != '\n')
+                                return toml_fail(t, "bare carriage return in a string");
+                } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                        return toml_fail(t, "control character in a string");
+                }
+                r = buf_put(&b, &n, &cap, (char)c);
+                if (r < 0)
+                        return r == -E2BIG ? toml_fail(t, "string too long") : r;
+                t->p++;
+        }
+        *ret_len = n;
+        *ret = TAKE_PTR(b);
+        return 0;
+}
+
+/* A key: bare (A-Za-z0-9_-) or a single-line quoted string. Dotted keys are refused. */
+static int toml_key(struct toml_cursor *t, char **ret)
+{
+        _cleanup_free_ char *k = NULL;
+        size_t n = 0;
+        int r;
+
+        if (t->p < t->end && (*t->p == '"' || *t->p == '\'')) {
+                if (t->end - t->p >= 3 && t->p[1] == *t->p && t->p[2] == *t->p)
+                        return toml_fail(t, "multi-line strings cannot be keys");
+                r = toml_string(t, &k, &n);
+                if (r < 0)
+                        return r;
+                if (strlen(k) != n)
+                        return toml_fail(t, "NUL in a key");
+        } else {
+                const char *s = t->p;
+
+                while (t->p < t->end && (*t->p == '_' || *t->p == '-' ||
+                                         (*t->p >= 'a' && *t->p <= 'z') ||
+                                         (*t->p >= 'A' && *t->p <= 'Z') ||
+                                         (*t->p >= '0' && *t->p <= '9')))
+                        t->p++;
+                n = (size_t)(t->p - s);
+                if (n == 0)
+                        return toml_fail(t, "expected a key");
+                k = strndup(s, n);
+                if (!k)
+                        return -ENOMEM;
+        }
+        if (n > INITDATA_MAX_KEY_LEN)
+                return toml_fail(t, "key too long");
+        toml_skip_blank(t);
+        if (t->p < t->end && *t->p == '.')
+                return toml_fail(t, "dotted keys are not supported");
+        *ret = TAKE_PTR(k);
+        return 0;
+}
+
+struct initdata_state {
+        char *version, *algorithm, *policy;
+        size_t policy_len;
+        char *seen[INITDATA_MAX_KEYS]; /* [data] keys, for duplicate detection */
+        size_t n_seen;
+        bool in_data, had_data;
+};
+
+static void initdata_state_done(struct initdata_state *s)
+{
+        free(s->version);
+        free(s->algorithm);
+        free(s->policy);
+        for (size_t i = 0; i < s->n_seen; i++)
+                free(s->seen[i]);
+}
+
+static int initdata_header(struct toml_cursor *t, struct initdata_state *s)
+{
+        t->p++; /* '[' */
+        if (t->p < t->end && *t->p == '[')
+                return toml_fail(t, "arrays of tables are not supported");
+        toml_skip_blank(t);
+        if (t->end - t->p < 4 || memcmp(t->p, "data", 4) != 0)
+                return toml_fail(t, "the only table allowed is [data]");
+        t->p += 4;
+        toml_skip_blank(t);
+        if (t->p >= t->end || *t->p != ']')
+                return toml_fail(t, "the only table allowed is [data]");
+        t->p++;
+        if (s->had_data)
+                return toml_fail(t, "[data] defined twice");
+        s->in_data = s->had_data = true;
+        return toml_end_of_line(t);
+}
+
+static int initdata_pair(struct toml_cursor *t, struct initdata_state *s)
+{
+        _cleanup_free_ char *key = NULL, *val = NULL;
+        size_t val_len = 0;
+        unsigned line = t->line, end_line;
+        int r;
+
+        r = toml_key(t, &key);
+        if (r < 0)
+                return r;
+        toml_skip_blank(t);
+        if (t->p >= t->end || *t->p != '=')
+                return toml_fail(t, "expected '=' after the key");
+        t->p++;
+        toml_skip_blank(t);
+        r = toml_string(t, &val, &val_len);
+        if (r < 0)
+                return r;
+        r = toml_end_of_line(t);
+        if (r < 0)
+                return r;
+        /* Errors below are about this pair: report the line it started on. */
+        end_line = t->line;
+        t->line = line;
+
+        if (!s->in_data) {
+                char **slot;
+
+                if (strcmp(key, "version") == 0)
+                        slot = &s->version;
+                else if (strcmp(key, "algorithm") == 0)
+                        slot = &s->algorithm;
+                else
+                        return toml_fail(t, "unknown top-level key (expected version, algorithm, [data])");
+                if (*slot)
+                        return toml_fail(t, "duplicate key");
+                *slot = TAKE_PTR(val);
+                t->line = end_line;
+                return 0;
+        }
+
+        for (size_t i = 0; i < s->n_seen; i++)
+                if (strcmp(s->seen[i], key) == 0)
+                        return toml_fail(t, "duplicate key in [data]");
+        if (s->n_seen >= INITDATA_MAX_KEYS)
+                return toml_fail(t, "too many keys in [data]");
+        if (strcmp(key, ATTEST_INITDATA_POLICY_KEY) == 0) {
+                s->policy = TAKE_PTR(val);
+                s->policy_len = val_len;
+        }
+        s->seen[s->n_seen++] = TAKE_PTR(key);
+        t->line = end_line;
+        return 0;
+}
+
+int attest_initdata_parse(const uint8_t *doc, size_t len, struct attest_initdata *ret, char *why,
+                          size_t why_len)
+{
+        _cleanup_(initdata_state_done) struct initdata_state s = {};
+        struct toml_cursor t = {
+                .p = (const char *)doc, .end = (const char *)doc + len, .line = 1,
+                .why = why, .why_len = why_len,
+        };
+        enum attest_hash alg = _ATTEST_HASH_INVALID;
+        int r;
+
+        if (!doc || !ret)
+                return -EINVAL;
+        if (len > ATTEST_INPUT_MAX)
+                return toml_fail(&t, "document too large");
+        if (memchr(doc, '\0', len))
+                return toml_fail(&t, "NUL byte in the document");
+
+        while (t.p < t.end) {
+                toml_skip_blank(&t);
+                if (t.p >= t.end)
+                        break;
+                if (*t.p == '#' || *t.p == '\n' || *t.p == '\r')
+                        r = toml_end_of_line(&t);
+                else if (*t.p == '[')
+                        r = initdata_header(&t, &s);
+                else
+                        r = initdata_pair(&t, &s);
+                if (r < 0)
+                        return r;
+        }
+
+        /* Whole-document checks: no line to point at. */
+        if (!s.version || strcmp(s.version, "0.1.0") != 0) {
+                why_set(why, why_len, "initdata: version must be \"0.1.0\"");
+                return -EBADMSG;
+        }
+        for (int i = 0; s.algorithm && i < _ATTEST_HASH_MAX; i++)
+                if (strcmp(s.algorithm, hash_names[i]) == 0)
+                        alg = (enum attest_hash)i;
+        if (alg == _ATTEST_HASH_INVALID) {
+                why_set(why, why_len, "initdata: algorithm must be sha256, sha384 or sha512");
+                return -EBADMSG;
+        }
+        if (!s.policy) {
+                why_set(why, why_len, "initdata: no [data] \"%s\" policy", ATTEST_INITDATA_POLICY_KEY);
+                return -EBADMSG;
+        }
+
+        *ret = (struct attest_initdata){
+                .algorithm = alg,
+                .policy = TAKE_PTR(s.policy),
+                .policy_len = s.policy_len,
+        };
+        return 0;
+}
+
+void attest_initdata_done(struct attest_initdata *d)
+{
+        if (!d)
+                return;
+        free(d->policy);
+        d->policy = NULL;
+        d->policy_len = 0;
+}
+
+int attest_expected_field(enum attest_tee tee, enum attest_binding b, const uint8_t *buf,
+                          size_t len, uint8_t out[ATTEST_FIELD_MAX], char *why, size_t why_len)
+{
+        uint8_t d[ATTEST_DIGEST_MAX];
+        size_t dlen = 0;
+        int flen = attest_field_len(tee), r;
+
+        if (flen < 0 || (!buf && len > 0))
+                return -EINVAL;
+        if (b == ATTEST_BINDING_DIRECT) {
+                r = attest_digest(tee == ATTEST_TEE_SNP ? ATTEST_HASH_SHA256 : ATTEST_HASH_SHA384,
+                                  buf, len, d, &dlen);
+        } else if (b == ATTEST_BINDING_INITDATA) {
+                struct attest_initdata id;
+
+                r = attest_initdata_parse(buf, len, &id, why, why_len);
+                if (r < 0)
+                        return r;
+                attest_initdata_done(&id);
+                /* The whole document's bytes, as kata's runtime hashes them. */
+                r = attest_digest(id.algorithm, buf, len, d, &dlen);
+        } else {
+                return -EINVAL;
+        }
+        if (r < 0)
+                return r;
+        /* Truncate or zero-pad to the field, as kata's adjust_digest does. */
+        memset(out, 0, ATTEST_FIELD_MAX);
+        memcpy(out, d, dlen < (size_t)flen ? dlen : (size_t)flen);
+        return flen;
+}
+
+/* ---- report parsing ----------------------------------------------------------- */
+
+int attest_report_parse(const uint8_t *buf, size_t len, enum attest_tee expect,
+                        enum attest_tee *ret_tee, enum attest_format *ret_format,
+                        uint8_t ret_field[ATTEST_FIELD_MAX], size_t *ret_field_len,
+                        uint8_t ret_report_data[ATTEST_REPORT_DATA_LEN])
+{
+        enum attest_tee tee;
+        enum attest_format fmt;
+        size_t off_field, off_rd, flen;
+
+        if (!buf || expect == ATTEST_TEE_NONE || expect < 0 || expect >= _ATTEST_TEE_MAX)
+                return -EINVAL;
+
+        if (expect != ATTEST_TEE_SNP && len >= TDX_QUOTE_HEADER_LEN &&
+            (le16(buf) == 4 || le16(buf) == 5) && le32(buf + 4) == TDX_TYPE_TDX) {
+                size_t body = TDX_QUOTE_HEADER_LEN, body_len = TDX_QUOTE_BODY10_LEN;
+
+                if (le16(buf) == 5) {
+                        uint16_t type;
+
+                        if (len < TDX_QUOTE_HEADER_LEN + 6)
+                                return -EBADMSG;
+                        type = le16(buf + TDX_QUOTE_HEADER_LEN);
+                        body_len = le32(buf + TDX_QUOTE_HEADER_LEN + 2);
+                        if (!((type == 2 && body_len == TDX_QUOTE_BODY10_LEN) ||
+                              (type == 3 && body_len == TDX_QUOTE_BODY15_LEN)))
+                                return -EBADMSG;
+                        body += 6;
+                }
+                if (len < body + body_len)
+                        return -EBADMSG;
+                tee = ATTEST_TEE_TDX;
+                fmt = ATTEST_FORMAT_TDX_QUOTE;
+                off_field = body + TDX_BODY_OFF_MRCONFIGID;
+                off_rd = body + TDX_BODY_OFF_REPORT_DATA;
+        } else if (expect != ATTEST_TEE_SNP && len == TDX_TDREPORT_LEN && buf[0] == TDX_TYPE_TDX) {
+                tee = ATTEST_TEE_TDX;
+                fmt = ATTEST_FORMAT_TDX_REPORT;
+                off_field = TDX_REPORT_OFF_MRCONFIGID;
+                off_rd = TDX_REPORT_OFF_REPORT_DATA;
+        } else if (expect != ATTEST_TEE_TDX && len == SNP_REPORT_LEN &&
+                   le32(buf + SNP_OFF_VERSION) >= 2) {
+                /* Exact length: the report is fixed-size in every published version;
+                 * anything longer is not a bare report. */
+                tee = ATTEST_TEE_SNP;
+                fmt = ATTEST_FORMAT_SNP_REPORT;
+                off_field = SNP_OFF_HOST_DATA;
+                off_rd = SNP_OFF_REPORT_DATA;
+        } else {
+                return -EBADMSG;
+        }
+
+        flen = (size_t)attest_field_len(tee);
+        /* Every branch checked len against the structure; assert the arithmetic. */
+        if (off_field + flen > len || off_rd + ATTEST_REPORT_DATA_LEN > len)
+                return -EBADMSG;
+        *ret_tee = tee;
+        *ret_format = fmt;
+        memset(ret_field, 0, ATTEST_FIELD_MAX);
+        memcpy(ret_field, buf + off_field, flen);
+        *ret_field_len = flen;
+        memcpy(ret_report_data, buf + off_rd, ATTEST_REPORT_DATA_LEN);
+        return 0;
+}
+
+/* ---- reading the report -------------------------------------------------------- */
+
+/* Read a whole file of at most max bytes; -EFBIG when larger. */
+static int read_bounded(int dirfd, const char *path, size_t max, uint8_t **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ uint8_t *b = NULL;
+        size_t n = 0;
+
+        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        b = malloc(max + 1);
+        if (!b)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t k = read(fd, b + n, max + 1 - n);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t)k;
+                if (n > max)
+                        return -EFBIG;
+        }
+        *ret_len = n;
+        *ret = TAKE_PTR(b);
+        return 0;
+}
+
+static int write_all_at(int dirfd, const char *path, const uint8_t *b, size_t n)
+{
+        _cleanup_close_ int fd = -1;
+        ssize_t k;
+
+        fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_TRUNC);
+        if (fd < 0)
+                return -errno;
+        /* configfs binary attributes take the whole blob in one write. */
+        do
+                k = write(fd, b, n);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+                return -errno;
+        return (size_t)k == n ? 0 : -EIO;
+}
+
+struct report_bytes {
+        uint8_t *buf;
+        size_t len;
+        enum attest_tee tee; /* what the source says it is, or AUTO */
+        char source[64];
+};
+
+static void report_bytes_done(struct report_bytes *r)
+{
+        free(r->buf);
+}
+
+/*
+ * configfs-tsm: mkdir report/<entry>, write inblob, read provider and outblob,
+ * rmdir. A real configfs creates the attributes on mkdir; test fixtures
+ * pre-create the entry with its files, so EEXIST is accepted (the REPORT_DATA echo
+ * check catches a stale outblob) and a failing rmdir is ignored.
+ */
+static int read_tsm(const struct attest_config *c, const uint8_t rd[ATTEST_REPORT_DATA_LEN],
+                    struct report_bytes *out, char *why, size_t why_len)
+{
+        const char *root = c->tsm_root ? c->tsm_root : DEFAULT_TSM_ROOT;
+        _cleanup_close_ int rfd = -1, efd = -1;
+        _cleanup_free_ uint8_t *prov = NULL, *blob = NULL;
+        char entry[64], rdir[4096];
+        size_t prov_len = 0, blob_len = 0;
+        enum attest_tee tee;
+        int r;
+
+        if (c->tsm_entry)
+                snprintf(entry, sizeof(entry), "%s", c->tsm_entry);
+        else
+                snprintf(entry, sizeof(entry), "ccgate-%ld", (long)getpid());
+        if (!entry[0] || strchr(entry, '/') || strcmp(entry, ".") == 0 || strcmp(entry, "..") == 0)
+                return -EINVAL;
+        if ((size_t)snprintf(rdir, sizeof(rdir), "%s/report", root) >= sizeof(rdir))
+                return -ENAMETOOLONG;
+        rfd = open(rdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rfd < 0) {
+                r = -errno;
+                why_set(why, why_len, "configfs-tsm %s: %s", rdir, strerror(-r));
+                return r;
+        }
+        if (mkdirat(rfd, entry, 0700) < 0 && errno != EEXIST) {
+                r = -errno;
+                why_set(why, why_len, "configfs-tsm mkdir %s/%s: %s", rdir, entry, strerror(-r));
+                return r;
+        }
+        efd = openat(rfd, entry, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (efd < 0) {
+                r = -errno;
+                goto out;
+        }
+        r = write_all_at(efd, "inblob", rd, ATTEST_REPORT_DATA_LEN);
+        if (r < 0) {
+                why_set(why, why_len, "configfs-tsm write inblob: %s", strerror(-r));
+                goto out;
+        }
+        r = read_bounded(efd, "provider", 64, &prov, &prov_len);
+        if (r < 0) {
+                why_set(why, why_len, "configfs-tsm read provider: %s", strerror(-r));
+                goto out;
+        }
+        while (prov_len > 0 && (prov[prov_len - 1] == '\n' || prov[prov_len - 1] == ' '))
+                prov_len--;
+        if (prov_len == strlen("sev_guest") && memcmp(prov, "sev_guest", prov_len) == 0) {
+                tee = ATTEST_TEE_SNP;
+        } else if (prov_len == strlen("tdx_guest") && memcmp(prov, "tdx_guest", prov_len) == 0) {
+                tee = ATTEST_TEE_TDX;
+        } else {
+                why_set(why, why_len, "configfs-tsm provider '%.*s' is not supported",
+                        (int)(prov_len < 32 ? prov_len : 32), (const char *)prov);
+                r = -EOPNOTSUPP;
+                goto out;
+        }
+        /* The read is what makes the kernel generate the report. */
+        r = read_bounded(efd, "outblob", ATTEST_REPORT_MAX, &blob, &blob_len);
+        if (r < 0) {
+                why_set(why, why_len, "configfs-tsm read outblob (%s): %s", tee_names[tee],
+                        strerror(-r));
+                goto out;
+        }
+        out->buf = TAKE_PTR(blob);
+        out->len = blob_len;
+        out->tee = tee;
+        snprintf(out->source, sizeof(out->source), "configfs-tsm (%s)",
+                 tee == ATTEST_TEE_SNP ? "sev_guest" : "tdx_guest");
+        r = 0;
+out:
+        efd = safe_close(efd);
+        (void)unlinkat(rfd, entry, AT_REMOVEDIR);
+        return r;
+}
+
+static int read_sev_guest(const char *dev, const uint8_t rd[ATTEST_REPORT_DATA_LEN],
+                          struct report_bytes *out, char *why, size_t why_len)
+{
+        struct attest_snp_report_req req = {};
+        _cleanup_free_ uint8_t *resp = NULL;
+        struct attest_snp_guest_request_ioctl io = {};
+        _cleanup_close_ int fd = -1;
+        uint32_t size;
+        int r;
+
+        fd = open(dev, O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                r = -errno;
+                why_set(why, why_len, "%s: %s", dev, strerror(-r));
+                return r;
+        }
+        resp = calloc(1, SNP_RSP_BUF_LEN);
+        if (!resp)
+                return -ENOMEM;
+        memcpy(req.user_data, rd, ATTEST_REPORT_DATA_LEN);
+        req.vmpl = 0;
+        io.msg_version = 1;
+        io.req_data = (uint64_t)(uintptr_t)&req;
+        io.resp_data = (uint64_t)(uintptr_t)resp;
+        if (ioctl(fd, ATTEST_SNP_GET_REPORT, &io) < 0) {
+                r = -errno;
+                why_set(why, why_len, "%s SNP_GET_REPORT: %s (firmware error 0x%llx)", dev,
+                        strerror(-r), (unsigned long long)io.exitinfo2);
+                return r;
+        }
+        size = le32(resp + SNP_RSP_OFF_SIZE);
+        if (le32(resp + SNP_RSP_OFF_STATUS) != 0 || size != SNP_REPORT_LEN) {
+                why_set(why, why_len, "%s: report status 0x%x, size %u", dev,
+                        le32(resp + SNP_RSP_OFF_STATUS), size);
+                return -EBADMSG;
+        }
+        out->buf = malloc(SNP_REPORT_LEN);
+        if (!out->buf)
+                return -ENOMEM;
+        memcpy(out->buf, resp + SNP_RSP_OFF_REPORT, SNP_REPORT_LEN);
+        out->len = SNP_REPORT_LEN;
+        out->tee = ATTEST_TEE_SNP;
+        snprintf(out->source, sizeof(out->source), "%s", dev);
+        return 0;
+}
+
+static int read_tdx_guest(const char *dev, const uint8_t rd[ATTEST_REPORT_DATA_LEN],
+                          struct report_bytes *out, char *why, size_t why_len)
+{
+        _cleanup_free_ struct attest_tdx_report_req *req = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        fd = open(dev, O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                r = -errno;
+                why_set(why, why_len, "%s: %s", dev, strerror(-r));
+                return r;
+        }
+        req = calloc(1, sizeof(*req));
+        if (!req)
+                return -ENOMEM;
+        memcpy(req->reportdata, rd, ATTEST_REPORT_DATA_LEN);
+        if (ioctl(fd, ATTEST_TDX_CMD_GET_REPORT0, req) < 0) {
+                r = -errno;
+                why_set(why, why_len, "%s TDX_CMD_GET_REPORT0: %s", dev, strerror(-r));
+                return r;
+        }
+        out->buf = malloc(TDX_TDREPORT_LEN);
+        if (!out->buf)
+                return -ENOMEM;
+        memcpy(out->buf, req->tdreport, TDX_TDREPORT_LEN);
+        out->len = TDX_TDREPORT_LEN;
+        out->tee = ATTEST_TEE_TDX;
+        snprintf(out->source, sizeof(out->source), "%s", dev);
+        return 0;
+}
+
+/* Join what each tried source said, for the reason of an unreadable report. */
+static void why_append(char *acc, size_t acc_len, const char *part)
+{
+        size_t n = strlen(acc);
+
+        if (n + 1 >= acc_len)
+                return;
+        snprintf(acc + n, acc_len - n, "%s%s", n ? "; " : "", part);
+}
+
+static int read_report(const struct attest_config *c, const uint8_t rd[ATTEST_REPORT_DATA_LEN],
+                       struct report_bytes *out, char *why, size_t why_len)
+{
+        const char *sev = c->sev_guest_dev ? c->sev_guest_dev : DEFAULT_SEV_GUEST;
+        const char *tdx = c->tdx_guest_dev ? c->tdx_guest_dev : DEFAULT_TDX_GUEST;
+        char part[192];
+        int r = -ENODEV;
+
+        why[0] = '\0';
+        if (c->report_file) {
+                r = read_bounded(AT_FDCWD, c->report_file, ATTEST_REPORT_MAX, &out->buf, &out->len);
+                if (r < 0) {
+                        snprintf(why, why_len, "report file %s: %s", c->report_file, strerror(-r));
+                        return r;
+                }
+                out->tee = c->tee;
+                snprintf(out->source, sizeof(out->source), "report file");
+                return 0;
+        }
+        if (!c->tsm_root || c->tsm_root[0]) {
+                part[0] = '\0';
+                r = read_tsm(c, rd, out, part, sizeof(part));
+                if (r >= 0)
+                        return r;
+                why_append(why, why_len, part);
+        }
+        if (c->tee != ATTEST_TEE_TDX && sev[0]) {
+                part[0] = '\0';
+                r = read_sev_guest(sev, rd, out, part, sizeof(part));
+                if (r >= 0)
+                        return r;
+                why_append(why, why_len, part);
+        }
+        if (c->tee != ATTEST_TEE_SNP && tdx[0]) {
+                part[0] = '\0';
+                r = read_tdx_guest(tdx, rd, out, part, sizeof(part));
+                if (r >= 0)
+                        return r;
+                why_append(why, why_len, part);
+        }
+        if (!why[0])
+                snprintf(why, why_len, "no TEE report interface configured");
+        return r < 0 ? r : -ENODEV;
+}
+
+int attest_measure(const struct attest_config *c, struct attest_result *ret)
+{
+        _cleanup_(report_bytes_done) struct report_bytes rb = {};
+        struct attest_result res = {};
+        uint8_t rd[ATTEST_REPORT_DATA_LEN], echoed[ATTEST_REPORT_DATA_LEN];
+        char why[sizeof(res.reason) - 32]; /* room for the prefix */
+        int r;
+
+        if (!c || !ret || c->tee < 0 || c->tee >= _ATTEST_TEE_MAX || c->binding < 0 ||
+            c->binding >= _ATTEST_BINDING_MAX)
+                return -EINVAL;
+
+        snprintf(res.tee_name, sizeof(res.tee_name), "%s", tee_names[c->tee]);
+        res.tee = c->tee;
+        res.format = _ATTEST_FORMAT_INVALID;
+        if (c->tee == ATTEST_TEE_NONE) {
+                res.dev_mode = true;
+                snprintf(res.source, sizeof(res.source), "none");
+                snprintf(res.reason, sizeof(res.reason),
+                         "attestation disabled (--tee none): development mode, the policy is not "
+                         "bound to TEE hardware");
+                *ret = res;
+                return 0;
+        }
+
+        if (c->report_data)
+                memcpy(rd, c->report_data, sizeof(rd));
+        else if (getrandom(rd, sizeof(rd), 0) != (ssize_t)sizeof(rd))
+                return -EIO; /* 64 bytes never come back short once the pool is ready */
+
+        r = read_report(c, rd, &rb, why, sizeof(why));
+        if (r < 0) {
+                snprintf(res.reason, sizeof(res.reason), "TEE report unreadable: %s", why);
+                *ret = res;
+                return 0;
+        }
+        snprintf(res.source, sizeof(res.source), "%s", rb.source);
+        if (c->tee != ATTEST_TEE_AUTO && rb.tee != ATTEST_TEE_AUTO && rb.tee != c->tee) {
+                snprintf(res.reason, sizeof(res.reason), "TEE report from %s is %s, but --tee %s",
+                         rb.source, tee_names[rb.tee], tee_names[c->tee]);
+                *ret = res;
+                return 0;
+        }
+        r = attest_report_parse(rb.buf, rb.len, rb.tee, &res.tee, &res.format, res.field,
+                                &res.field_len, echoed);
+        if (r < 0) {
+                snprintf(res.reason, sizeof(res.reason),
+                         "TEE report from %s not understood (%zu bytes): not a %s report", rb.source,
+                         rb.len, rb.tee == ATTEST_TEE_AUTO ? "SEV-SNP or TDX" :
+                         rb.tee == ATTEST_TEE_SNP ? "SEV-SNP" : "TDX");
+                *ret = res;
+                return 0;
+        }
+        snprintf(res.tee_name, sizeof(res.tee_name), "%s", tee_names[res.tee]);
+        /* A report that does not echo our REPORT_DATA was not made for this request:
+         * stale, replayed, or from a concurrent writer of the same configfs entry. A
+         * fixture report file is taken as it is. */
+        if (!c->report_file && CRYPTO_memcmp(echoed, rd, sizeof(rd)) != 0) {
+                snprintf(res.reason, sizeof(res.reason),
+                         "TEE report from %s does not carry the requested REPORT_DATA "
+                         "(stale or foreign report)", rb.source);
+                *ret = res;
+                return 0;
+        }
+        hex_encode(res.field, res.field_len, res.actual_hex, sizeof(res.actual_hex));
+        res.have_report = true;
+        snprintf(res.reason, sizeof(res.reason), "no policy compared yet");
+        *ret = res;
+        return 0;
+}
+
+static const char *field_name(enum attest_tee tee)
+{
+        return tee == ATTEST_TEE_SNP ? "HOST_DATA" : "MRCONFIGID";
+}
+
+int attest_match(const struct attest_result *measured, enum attest_binding b, const uint8_t *buf,
+                 size_t len, struct attest_result *ret)
+{
+        struct attest_result res;
+        uint8_t want[ATTEST_FIELD_MAX];
+        char why[160] = "";
+        int flen;
+
+        if (!measured || !ret || (!buf && len > 0) || b < 0 || b >= _ATTEST_BINDING_MAX)
+                return -EINVAL;
+        res = *measured;
+        res.bound = false;
+        res.expected_hex[0] = '\0';
+        if (res.dev_mode || !res.have_report) {
+                *ret = res;
+                return 0;
+        }
+        flen = attest_expected_field(res.tee, b, buf, len, want, why, sizeof(why));
+        if (flen == -EBADMSG) {
+                snprintf(res.reason, sizeof(res.reason), "policy not bound: %s", why);
+                *ret = res;
+                return 0;
+        }
+        if (flen < 0)
+                return flen;
+        hex_encode(want, (size_t)flen, res.expected_hex, sizeof(res.expected_hex));
+        if ((size_t)flen == res.field_len && CRYPTO_memcmp(want, res.field, (size_t)flen) == 0) {
+                res.bound = true;
+                snprintf(res.reason, sizeof(res.reason), "policy bound: %s %s equals the %s digest",
+                         res.tee_name, field_name(res.tee),
+                         b == ATTEST_BINDING_DIRECT ? "policy" : "initdata");
+        } else {
+                /* Both values in full: 2 x 96 hex digits fit the reason with room. */
+                snprintf(res.reason, sizeof(res.reason),
+                         "policy not attested: %s %s is %s, the %s digest is %s", res.tee_name,
+                         field_name(res.tee), res.actual_hex,
+                         b == ATTEST_BINDING_DIRECT ? "policy" : "initdata", res.expected_hex);
+        }
+        *ret = res;
+        return 0;
+}
+
+int attest_verify_policy(const struct attest_config *c, const uint8_t *buf, size_t len,
+                         struct attest_result *ret)
+{
+        struct attest_result m;
+        int r;
+
+        if (!c || !ret || (!buf && len > 0))
+                return -EINVAL;
+        r = attest_measure(c, &m);
+        if (r < 0)
+                return r;
+        return attest_match(&m, c->binding, buf, len, ret);
+}
+
+int attest_check_setpolicy(const struct attest_config *c, const struct attest_result *measured,
+                           const uint8_t *policy, size_t len, struct attest_result *ret)
+{
+        int r;
+
+        if (!c || !measured || !ret || (!policy && len > 0))
+                return -EINVAL;
+        if (c->binding == ATTEST_BINDING_INITDATA) {
+                struct attest_result res = *measured;
+
+                res.bound = false;
+                res.expected_hex[0] = '\0';
+                snprintf(res.reason, sizeof(res.reason),
+                         "SetPolicy refused: the policy is bound through initdata");
+                *ret = res;
+                return 0;
+        }
+        r = attest_match(measured, ATTEST_BINDING_DIRECT, policy, len, ret);
+        if (r >= 0 && !ret->bound && !ret->dev_mode && ret->have_report) {
+                /* Keep the digests, say which path refused. */
+                static const char prefix[] = "SetPolicy refused: ";
+                size_t n = strnlen(ret->reason, sizeof(ret->reason) - sizeof(prefix));
+
+                memmove(ret->reason + sizeof(prefix) - 1, ret->reason, n);
+                memcpy(ret->reason, prefix, sizeof(prefix) - 1);
+                ret->reason[sizeof(prefix) - 1 + n] = '\0';
+        }
+        return r;
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "gate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent_api.h"
+#include "audit.h"
+#include "ttrpc.h"
+#include "ttrpc_msg.h"
+
+/* Decode memory kept resident between requests; beyond it pages are returned. */
+#define GATE_ARENA_KEEP (256u * 1024u)
+
+/* Name used in denials when the request name is not known (the method was not). */
+#define GATE_UNKNOWN_NAME "Request"
+
+int gate_init(struct gate *g, const struct policy *policy, struct audit_log *audit,
+              const char *deny_all_reason)
+{
+        _cleanup_(policy_state_freep) struct policy_state *state = NULL;
+        int r;
+
+        state = policy_state_new();
+        if (!state)
+                return -ENOMEM;
+
+        *g = (struct gate){
+                .policy = policy,
+                .audit = audit,
+                .deny_all_reason = deny_all_reason,
+        };
+        r = arena_init(&g->arena, AGENT_DECODE_MAX_BYTES, GATE_ARENA_KEEP);
+        if (r < 0)
+                return r;
+        g->state = TAKE_PTR(state);
+        return 0;
+}
+
+void gate_done(struct gate *g)
+{
+        policy_state_free(g->state);
+        arena_done(&g->arena);
+        memset(g, 0, sizeof(*g));
+}
+
+void gate_denial_message(char *buf, size_t len, const char *request_name, const char *rule_id,
+                         const char *reason)
+{
+        snprintf(buf, len, "%s is blocked by policy: %s: %s", request_name, rule_id, reason);
+}
+
+/* What was learnt about a request before its decision, for the audit record. */
+struct gate_request_info {
+        const Ttrpc__Request *envelope;
+        const struct agent_method *method;
+        const ProtobufCMessage *message;
+};
+
+static void outcome_deny(struct gate_outcome *o, const char *request_name, const char *rule_id,
+                         const char *reason)
+{
+        o->action = GATE_REPLY;
+        o->code = TTRPC_CODE_PERMISSION_DENIED;
+        o->effect = (struct policy_effect){ .kind = POLICY_EFFECT_NONE };
+        gate_denial_message(o->message, sizeof(o->message), request_name, rule_id, reason);
+}
+
+/*
+ * Record the decision, then turn it into an outcome. An audit record that cannot
+ * be written turns any decision into a denial: nothing reaches the agent unlogged.
+ */
+static int gate_finish(struct gate *g, uint64_t conn_id, uint32_t stream_id,
+                       const uint8_t *payload, size_t len, const struct gate_request_info *info,
+                       const struct decision *d, struct gate_outcome *ret)
+{
+        enum policy_mode mode = g->policy ? policy_mode(g->policy) : POLICY_MODE_ENFORCE;
+        const char *name = info->method ? info->method->request_name : GATE_UNKNOWN_NAME;
+        bool forward = d->verdict == VERDICT_ALLOW || d->drain ||
+                       (mode == POLICY_MODE_AUDIT && info->message && !g->deny_all_reason);
+        struct audit_event ev = {
+                .conn_id = conn_id,
+                .stream_id = stream_id,
+                .request_name = info->method ? info->method->request_name : NULL,
+                .request = info->message,
+                .payload = payload,
+                .payload_len = len,
+                .verdict = d->verdict,
+                .forwarded = forward,
+                .rule_id = d->rule_id,
+                .reason = d->reason,
+                .mode = mode,
+        };
+        int r;
+
+        if (info->envelope) {
+                ev.service = info->envelope->service;
+                ev.service_len = strlen(info->envelope->service);
+                ev.method = info->envelope->method;
+                ev.method_len = strlen(info->envelope->method);
+        }
+
+        r = audit_append(g->audit, &ev);
+        if (r < 0) {
+                g->n_denied++;
+                outcome_deny(ret, name, GATE_RULE_AUDIT, "the audit record could not be written");
+                return r;
+        }
+
+        if (d->verdict == VERDICT_ALLOW) {
+                g->n_allowed++;
+                ret->action = GATE_FORWARD;
+                ret->effect = d->effect;
+                return 0;
+        }
+        g->n_denied++;
+        if (d->drain) {
+                ret->action = GATE_FORWARD_DRAIN;
+                ret->effect = (struct policy_effect){ .kind = POLICY_EFFECT_NONE };
+                return 0;
+        }
+        if (forward) {
+                /* Audit mode: what enforce would deny goes through, and is on record. */
+                g->n_would_deny++;
+                ret->action = GATE_FORWARD;
+                ret->effect = d->effect;
+                return 0;
+        }
+        outcome_deny(ret, name, d->rule_id, d->reason);
+        return 0;
+}
+
+static struct decision gate_deny(const char *rule_id, const char *reason)
+{
+        return (struct decision){ .verdict = VERDICT_DENY, .rule_id = rule_id, .reason = reason };
+}
+
+static void decode_failure(int r, struct decision *d)
+{
+        switch (r) {
+        case -EPROTO:
+                *d = gate_deny(GATE_RULE_UNKNOWN_FIELD,
+                               "the request carries fields the agent API schema does not know");
+                break;
+        case -E2BIG:
+                *d = gate_deny(GATE_RULE_TOO_LARGE,
+                               "the decoded request exceeds the gate's memory bound");
+                break;
+        default:
+                *d = gate_deny(GATE_RULE_UNDECODABLE,
+                               "the request payload is not a valid encoding of its message");
+                break;
+        }
+}
+
+int gate_request(struct gate *g, uint64_t conn_id, uint32_t stream_id, const uint8_t *payload,
+                 size_t len, struct gate_outcome *ret)
+{
+        ProtobufCAllocator *alloc = &g->arena.allocator;
+        struct gate_request_info info = { 0 };
+        Ttrpc__Request *envelope = NULL;
+        ProtobufCMessage *message = NULL;
+        struct decision d;
+        int r, internal = 0;
+
+        /* Everything the previous request decoded is released here, at once. */
+        arena_reset(&g->arena);
+        memset(ret, 0, sizeof(*ret));
+
+        r = ttrpc_request_decode(payload, len, alloc, &envelope);
+        if (r < 0) {
+                d = r == -EPROTO ? gate_deny(GATE_RULE_UNKNOWN_FIELD,
+                                             "the ttRPC envelope carries unknown fields")
+                                 : gate_deny(GATE_RULE_MALFORMED,
+                                             "the ttRPC request envelope does not decode");
+                goto finish;
+        }
+        info.envelope = envelope;
+
+        info.method = agent_method_lookup(envelope->service, strlen(envelope->service),
+                                          envelope->method, strlen(envelope->method));
+        if (!info.method) {
+                d = gate_deny(GATE_RULE_UNKNOWN_METHOD,
+                              "the service or method is not part of the agent API");
+                goto finish;
+        }
+
+        r = agent_request_decode(info.method, envelope->payload.data, envelope->payload.len, alloc,
+                                 &message);
+        if (r < 0) {
+                decode_failure(r, &d);
+                goto finish;
+        }
+        info.message = message;
+
+        if (g->deny_all_reason) {
+                d = gate_deny(GATE_RULE_ATTESTATION, g->deny_all_reason);
+                goto finish;
+        }
+        if (!g->policy) {
+                d = gate_deny(GATE_RULE_NO_POLICY, "no attested policy is loaded");
+                goto finish;
+        }
+
+        r = policy_decide(g->policy, g->state, info.method, message, &d);
+        if (r < 0) {
+                d = gate_deny(GATE_RULE_INTERNAL, "the policy could not be evaluated");
+                internal = r;
+        }
+
+finish:
+        r = gate_finish(g, conn_id, stream_id, payload, len, &info, &d, ret);
+        return internal < 0 ? internal : r;
+}
+
+int gate_response(struct gate *g, const struct policy_effect *effect, const uint8_t *payload,
+                  size_t len)
+{
+        int32_t code;
+        int r;
+
+        if (effect->kind == POLICY_EFFECT_NONE)
+                return 0;
+
+        arena_reset(&g->arena);
+        r = ttrpc_response_code(payload, len, &g->arena.allocator, &code);
+        if (r < 0)
+                return r;
+        if (code != TTRPC_CODE_OK)
+                return 0;
+
+        r = policy_state_apply(g->state, effect);
+        if (r < 0)
+                return r;
+        return 1;
+}

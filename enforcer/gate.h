@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The gate: one request frame's payload in, one outcome out. Decodes the ttRPC
+ * envelope and the agent request, decides it against the policy, writes the
+ * audit record, and says what the proxy must do. Everything here is pure (no
+ * sockets); the proxy does the I/O. Fails closed: any error on this path is a
+ * denial with its own rule id, and is audited like any other decision.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "policy.h"
+
+struct audit_log;
+
+/* Rule ids of the gate's own denials (policy rules carry the tenant's ids). */
+#define GATE_RULE_MALFORMED "malformed-request"
+#define GATE_RULE_UNKNOWN_METHOD "unknown-method"
+#define GATE_RULE_UNDECODABLE "undecodable-request"
+#define GATE_RULE_UNKNOWN_FIELD "unknown-field"
+#define GATE_RULE_TOO_LARGE "request-too-large"
+#define GATE_RULE_NO_POLICY "no-policy"
+#define GATE_RULE_ATTESTATION "attestation"
+#define GATE_RULE_INTERNAL "internal-error"
+#define GATE_RULE_AUDIT "audit-unavailable"
+
+/* Longest denial message sent to the host. */
+#define GATE_MESSAGE_MAX 512u
+
+enum gate_action {
+        GATE_FORWARD,       /* send the frame to the agent unchanged */
+        GATE_FORWARD_DRAIN, /* forward; answer the host OK with the data dropped */
+        GATE_REPLY,         /* answer the host with code+message; the agent never sees it */
+        _GATE_ACTION_MAX,
+        _GATE_ACTION_INVALID = -22,
+};
+
+struct gate_outcome {
+        enum gate_action action;
+        int32_t code;                   /* GATE_REPLY: a google.rpc.Code */
+        char message[GATE_MESSAGE_MAX]; /* GATE_REPLY: never carries request contents */
+        struct policy_effect effect;    /* forwarded: applied when the agent answers OK */
+};
+
+struct gate {
+        const struct policy *policy; /* NULL: nothing is allowed (no policy yet) */
+        struct policy_state *state;
+        struct audit_log *audit;
+        const char *deny_all_reason; /* set: every request is denied with this reason */
+        struct arena arena;          /* decode memory for the request being decided */
+        uint64_t n_allowed, n_denied, n_would_deny;
+};
+
+/*
+ * Set up a gate. policy and audit are borrowed and must outlive the gate;
+ * deny_all_reason (borrowed, may be NULL) makes the gate deny everything.
+ * Returns 0 or -errno.
+ */
+int gate_init(struct gate *g, const struct policy *policy, struct audit_log *audit,
+              const char *deny_all_reason);
+void gate_done(struct gate *g);
+
+/*
+ * Decide one request frame. conn_id and stream_id identify it in the audit log.
+ * Always fills *ret; returns 0, or -errno when the outcome is a denial caused by
+ * an internal failure the caller should log (the denial is still in *ret).
+ */
+int gate_request(struct gate *g, uint64_t conn_id, uint32_t stream_id, const uint8_t *payload,
+                 size_t len, struct gate_outcome *ret);
+
+/*
+ * The agent answered a forwarded request that carried an effect: apply it if
+ * the answer is OK. Returns 1 when applied, 0 when the answer was an error (or
+ * there was no effect), -errno when the response does not decode or the state
+ * is full.
+ */
+int gate_response(struct gate *g, const struct policy_effect *effect, const uint8_t *payload,
+                  size_t len);
+
+/* Build a denial message "<Name> is blocked by policy: <rule>: <reason>". */
+void gate_denial_message(char *buf, size_t len, const char *request_name, const char *rule_id,
+                         const char *reason);

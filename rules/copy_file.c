@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "copy_file.h"
+#include "load_util.h"
+
+enum copy_type {
+        COPY_FILE,
+        COPY_DIRECTORY,
+        COPY_SYMLINK,
+        _COPY_TYPE_MAX,
+        _COPY_TYPE_INVALID = -22,
+};
+
+static const char *const type_names[] = { "file", "directory", "symlink", NULL };
+
+static const struct policy_rule rule_path = {
+        .verdict = VERDICT_DENY,
+        .id = "copy-file-path",
+        .reason = "the destination is not absolute and normalised, or traverses with ..",
+};
+static const struct policy_rule rule_rootfs = {
+        .verdict = VERDICT_DENY,
+        .id = "copy-file-rootfs",
+        .reason = "files may not be written into a container's root filesystem",
+};
+static const struct policy_rule rule_type = {
+        .verdict = VERDICT_DENY,
+        .id = "copy-file-type",
+        .reason = "only files, directories and symlinks without set-id bits may be copied",
+};
+static const struct policy_rule rule_symlink = {
+        .verdict = VERDICT_DENY,
+        .id = "copy-file-symlink",
+        .reason = "the symlink is absolute, traverses with .., or points outside its rule",
+};
+static const struct policy_rule rule_unlisted = {
+        .verdict = VERDICT_DENY,
+        .id = "copy-file-unlisted",
+        .reason = "no copy_file rule allows this destination and file type",
+};
+
+static int copy_rule_load(struct load_ctx *c, struct policy *p, const struct ynode *n,
+                          struct copy_rule *cr)
+{
+        static const char *const keys[] = { "id", "reason", "path", "types", NULL };
+        const struct ynode *v;
+        int r;
+
+        r = load_check_map(c, n, "a copy_file rule", keys);
+        if (r < 0)
+                return r;
+        for (unsigned k = 0; k < 3; k++)
+                if (!ytree_get(n, keys[k]))
+                        return load_error(c, n, "missing \"%s\" in a copy_file rule", keys[k]);
+        if ((r = load_rule_id(c, ytree_get(n, "id"), &cr->allow.id)) < 0 ||
+            (r = load_reason(c, ytree_get(n, "reason"), &cr->allow.reason)) < 0 ||
+            (r = match_load(c, &p->match, ytree_get(n, "path"), "\"path\"", &cr->path)) < 0)
+                return r;
+        cr->allow.verdict = VERDICT_ALLOW;
+        cr->allow.line = n->line;
+        v = ytree_get(n, "types");
+        if (!v) {
+                cr->types[COPY_FILE] = true;
+                return 0;
+        }
+        r = load_check_seq(c, v, "\"types\"");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < v->n; i++) {
+                unsigned t;
+                r = load_enum(c, v->items[i], "file type", type_names, &t);
+                if (r < 0)
+                        return r;
+                cr->types[t] = true;
+        }
+        return 0;
+}
+
+int copy_rules_load(struct load_ctx *c, const struct ynode *seq, struct policy *p)
+{
+        int r = load_check_seq(c, seq, "\"copy_file\"");
+
+        if (r < 0)
+                return r;
+        p->copies = pool_alloc_array(c->pool, seq->n ? seq->n : 1, sizeof(*p->copies));
+        if (!p->copies)
+                return load_nomem(c);
+        for (size_t i = 0; i < seq->n; i++) {
+                r = copy_rule_load(c, p, seq->items[i], &p->copies[i]);
+                if (r < 0)
+                        return r;
+                p->n_copies++;
+        }
+        return 0;
+}
+
+int copy_path_normalise(const char *path, size_t len, char *out, size_t out_len)
+{
+        size_t o = 0, i = 0;
+
+        if (len == 0 || path[0] != '/' || memchr(path, '\0', len) || out_len < 2)
+                return -EINVAL;
+        while (i < len) {
+                size_t start, seg;
+
+                while (i < len && path[i] == '/')
+                        i++;
+                start = i;
+                while (i < len && path[i] != '/')
+                        i++;
+                seg = i - start;
+                if (seg == 0 || (seg == 1 && path[start] == '.'))
+                        continue;
+                if (seg == 2 && path[start] == '.' && path[start + 1] == '.')
+                        return -EINVAL;
+                if (o + 1 + seg + 1 > out_len)
+                        return -EINVAL;
+                out[o++] = '/';
+                memcpy(out + o, path + start, seg);
+                o += seg;
+        }
+        if (o == 0)
+                out[o++] = '/';
+        out[o] = '\0';
+        return (int)o;
+}
+
+/* /run/kata-containers/<id>/rootfs and .../shared/containers/<id>/rootfs, and below. */
+static bool in_rootfs(const char *path)
+{
+        static const char *const prefixes[] = { "/run/kata-containers/shared/containers/",
+                                                "/run/kata-containers/" };
+
+        for (size_t k = 0; k < 2; k++) {
+                size_t pl = strlen(prefixes[k]);
+                const char *rest, *slash;
+
+                if (strncmp(path, prefixes[k], pl) != 0)
+                        continue;
+                rest = path + pl;
+                slash = strchr(rest, '/');
+                if (!slash || slash == rest)
+                        continue;
+                /* Also the passthrough/watchable layouts: any component named rootfs below. */
+                if (strncmp(slash, "/rootfs", 7) == 0 && (slash[7] == '\0' || slash[7] == '/'))
+                        return true;
+                if (strstr(slash, "/rootfs/") || (strlen(slash) >= 7 &&
+                                                   strcmp(slash + strlen(slash) - 7, "/rootfs") == 0))
+                        return true;
+        }
+        return false;
+}
+
+static int file_type(uint32_t mode)
+{
+        if (mode & (S_ISUID | S_ISGID))
+                return (mode & S_IFMT) == S_IFDIR ? COPY_DIRECTORY : -EPERM;
+        switch (mode & S_IFMT) {
+        case 0:
+        case S_IFREG:
+                return COPY_FILE;
+        case S_IFDIR:
+                return COPY_DIRECTORY;
+        case S_IFLNK:
+                return COPY_SYMLINK;
+        default:
+                return -EPERM;
+        }
+}
+
+/* Where a relative symlink target at path lands, normalised, into out. */
+static int symlink_resolve(const char *path, const ProtobufCBinaryData *target, char *out,
+                           size_t out_len)
+{
+        char joined[COPY_PATH_MAX * 2 + 2];
+        const char *slash = strrchr(path, '/');
+        size_t dir_len = slash ? (size_t)(slash - path) : 0;
+
+        if (target->len == 0 || target->data[0] == '/' || target->len > COPY_PATH_MAX ||
+            memchr(target->data, '\0', target->len))
+                return -EINVAL;
+        memcpy(joined, path, dir_len);
+        joined[dir_len] = '/';
+        memcpy(joined + dir_len + 1, target->data, target->len);
+        return copy_path_normalise(joined, dir_len + 1 + target->len, out, out_len);
+}
+
+void copy_file_decide(const struct policy *p, const ProtobufCMessage *req, struct decision *d)
+{
+        const ProtobufCFieldDescriptor *fpath = pb_field_static(req->descriptor, "path");
+        const ProtobufCFieldDescriptor *fmode = pb_field_static(req->descriptor, "file_mode");
+        const ProtobufCFieldDescriptor *fdata = pb_field_static(req->descriptor, "data");
+        const struct policy_rule *r = &rule_unlisted;
+        char norm[COPY_PATH_MAX + 1], target[COPY_PATH_MAX + 1];
+        ProtobufCBinaryData data;
+        const char *path;
+        int type, k;
+
+        if (!fpath || !fmode || !fdata) {
+                r = &rule_path;
+                goto out;
+        }
+        path = pb_str(req, fpath, 0);
+        k = copy_path_normalise(path, strlen(path), norm, sizeof(norm));
+        if (k < 0) {
+                r = &rule_path;
+                goto out;
+        }
+        if (in_rootfs(norm)) {
+                r = &rule_rootfs;
+                goto out;
+        }
+        type = file_type((uint32_t)pb_uint(req, fmode, 0));
+        if (type < 0) {
+                r = &rule_type;
+                goto out;
+        }
+        if (type == COPY_SYMLINK) {
+                data = pb_bytes(req, fdata, 0);
+                if (symlink_resolve(norm, &data, target, sizeof(target)) < 0 || in_rootfs(target)) {
+                        r = &rule_symlink;
+                        goto out;
+                }
+        }
+        for (size_t i = 0; i < p->n_copies; i++) {
+                const struct copy_rule *cr = &p->copies[i];
+                if (!cr->types[type] || !match_string(&p->match, &cr->path, norm, (size_t)k))
+                        continue;
+                /* The link must land where the same rule allows writing. */
+                if (type == COPY_SYMLINK &&
+                    !match_string(&p->match, &cr->path, target, strlen(target))) {
+                        r = &rule_symlink;
+                        continue;
+                }
+                r = &cr->allow;
+                break;
+        }
+out:
+        d->verdict = r->verdict;
+        d->rule_id = r->id;
+        d->reason = r->reason;
+}

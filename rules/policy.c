@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Loading entry points and accessors of struct policy. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "load_util.h"
+#include "policy_compiled.h"
+#include "policy_error.h"
+#include "yaml_tree.h"
+
+/* Largest policy text accepted: far above any real pod, well below memory trouble. */
+#define POLICY_TEXT_MAX (16u * 1024u * 1024u)
+
+struct policy *policy_free(struct policy *p)
+{
+        if (!p)
+                return NULL;
+        match_env_done(&p->match);
+        free(p->text);
+        pool_done(&p->pool);
+        free(p);
+        return NULL;
+}
+
+int policy_load_buffer(const char *name, const uint8_t *buf, size_t len, struct policy **ret,
+                       struct policy_error *err)
+{
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        _cleanup_(ytree_freep) struct ynode *root = NULL;
+        struct load_ctx c = { .file = name ? name : "<policy>", .err = err };
+        int r;
+
+        if (err)
+                *err = (struct policy_error){ 0 };
+        if (len > POLICY_TEXT_MAX)
+                return policy_error_errno(err, -EFBIG, c.file, 0, 0,
+                                          "the policy is larger than %u bytes", POLICY_TEXT_MAX);
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return policy_error_errno(err, -ENOMEM, c.file, 0, 0, "out of memory");
+        /* The exact bytes: this is what the attested digest covers. */
+        p->text = malloc(len ? len : 1);
+        if (!p->text)
+                return policy_error_errno(err, -ENOMEM, c.file, 0, 0, "out of memory");
+        if (len)
+                memcpy(p->text, buf, len);
+        p->text_len = len;
+        c.pool = &p->pool;
+        p->name = pool_strndup(&p->pool, c.file, strlen(c.file));
+        if (!p->name)
+                return policy_error_errno(err, -ENOMEM, c.file, 0, 0, "out of memory");
+
+        r = ytree_parse(c.file, buf, len, &root, err);
+        if (r < 0)
+                return r;
+        r = policy_compile(&c, root, p);
+        load_ctx_done(&c);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+static int read_all(int fd, uint8_t **ret, size_t *ret_len)
+{
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len = 0, cap = 0;
+
+        for (;;) {
+                ssize_t k;
+
+                if (len == cap) {
+                        size_t ncap = cap ? cap * 2 : 64 * 1024;
+                        uint8_t *nbuf;
+
+                        if (cap >= (size_t)POLICY_TEXT_MAX + 1)
+                                return -EFBIG;
+                        if (ncap > (size_t)POLICY_TEXT_MAX + 1)
+                                ncap = (size_t)POLICY_TEXT_MAX + 1;
+                        nbuf = realloc(buf, ncap);
+                        if (!nbuf)
+                                return -ENOMEM;
+                        buf = nbuf;
+                        cap = ncap;
+                }
+                k = read(fd, buf + len, cap - len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t)k;
+        }
+        if (len > POLICY_TEXT_MAX)
+                return -EFBIG;
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+int policy_load_file(const char *path, struct policy **ret, struct policy_error *err)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ uint8_t *buf = NULL;
+        struct stat st;
+        size_t len = 0;
+        int r;
+
+        if (err)
+                *err = (struct policy_error){ 0 };
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return policy_error_errno(err, -errno, path, 0, 0, "cannot open: %s",
+                                          strerror(errno));
+        if (fstat(fd, &st) < 0)
+                return policy_error_errno(err, -errno, path, 0, 0, "cannot stat: %s",
+                                          strerror(errno));
+        if (S_ISDIR(st.st_mode))
+                return policy_error_errno(err, -EISDIR, path, 0, 0,
+                                          "is a directory, expected a policy file");
+        r = read_all(fd, &buf, &len);
+        if (r == -EFBIG)
+                return policy_error_errno(err, r, path, 0, 0, "the policy is larger than %u bytes",
+                                          POLICY_TEXT_MAX);
+        if (r < 0)
+                return policy_error_errno(err, r, path, 0, 0, "cannot read: %s", strerror(-r));
+        return policy_load_buffer(path, buf, len, ret, err);
+}
+
+enum policy_mode policy_mode(const struct policy *p)
+{
+        return p->mode;
+}
+
+const uint8_t *policy_text(const struct policy *p, size_t *ret_len)
+{
+        if (ret_len)
+                *ret_len = p->text_len;
+        return p->text;
+}
+
+const char *verdict_to_string(enum verdict v)
+{
+        switch (v) {
+        case VERDICT_ALLOW:
+                return "allow";
+        case VERDICT_DENY:
+                return "deny";
+        default:
+                return NULL;
+        }
+}
+
+const char *policy_mode_to_string(enum policy_mode m)
+{
+        switch (m) {
+        case POLICY_MODE_ENFORCE:
+                return "enforce";
+        case POLICY_MODE_AUDIT:
+                return "audit";
+        default:
+                return NULL;
+        }
+}

@@ -1,0 +1,708 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The full language: bad policies with their exact errors, matchers (anchored
+ * regexes, match limits), field rules, CopyFile confinement, container state
+ * (bindings, removal, limits) and what audit mode gets to apply.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "agent_api.h"
+#include "copy_file.h"
+#include "pbjson.h"
+#include "policy.h"
+#include "policy_error.h"
+#include "policy_inspect.h"
+
+static struct policy *load_ok(const char *yaml)
+{
+        struct policy *p = NULL;
+        struct policy_error err = { 0 };
+        char msg[1024];
+
+        if (policy_load_buffer("t.yaml", (const uint8_t *)yaml, strlen(yaml), &p, &err) < 0) {
+                policy_error_format(&err, msg, sizeof(msg));
+                fail_msg("policy did not load: %s", msg);
+        }
+        return p;
+}
+
+/* Decide method id with a request given as JSON (printf-style). */
+static struct decision decide_json(const struct policy *p, const struct policy_state *s,
+                                   enum agent_method_id id, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static struct decision decide_json(const struct policy *p, const struct policy_state *s,
+                                   enum agent_method_id id, const char *fmt, ...)
+{
+        const struct agent_method *m = agent_method_get(id);
+        ProtobufCMessage *msg = NULL;
+        struct decision d;
+        json_error_t jerr;
+        static char text[64 * 1024];
+        char err[256];
+        va_list ap;
+        json_t *j;
+
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        j = json_loads(text, 0, &jerr);
+        if (!j)
+                fail_msg("bad test JSON: %s: %s", jerr.text, text);
+        if (pbjson_to_message(m->request, j, &msg, err, sizeof(err)) < 0)
+                fail_msg("JSON does not fit %s: %s", m->request_name, err);
+        json_decref(j);
+        assert_int_equal(policy_decide(p, s, m, msg, &d), 0);
+        protobuf_c_message_free_unpacked(msg, NULL);
+        return d;
+}
+
+#define assert_decision(d, v, rule)                                           \
+        do {                                                                  \
+                struct decision d_ = (d);                                     \
+                if (d_.verdict != (v) || strcmp(d_.rule_id, (rule)) != 0)     \
+                        fail_msg("got %s (%s: %s), want %s (%s)",             \
+                                 verdict_to_string(d_.verdict), d_.rule_id,   \
+                                 d_.reason, verdict_to_string(v), (rule));    \
+        } while (0)
+
+/* ---- bad policies of the full language ---- */
+
+struct bad_policy {
+        const char *yaml;
+        const char *error;
+};
+
+#define C0 "version: 1\ncontainers:\n"
+#define C1 "  - {name: a, id: a, reason: r, image: \"i@sha256:" \
+           "0000000000000000000000000000000000000000000000000000000000000000\", args: [x]"
+
+static const struct bad_policy bad_policies[] = {
+        { C0 "  - name: a\n",
+          "3:5: missing \"id\" in a container" },
+        { C0 "  - {name: a, id: a, reason: r, image: nginx:latest, args: [x]}\n",
+          "3:40: the image must be pinned by digest: NAME@sha256:<64 hex digits>" },
+        { C0 C1 ", colour: red}\n",
+          "3:128: unknown key \"colour\" in a container; expected one of: name, sandbox, id, "
+          "reason, image, args, env, cwd, user, capabilities, no_new_privileges, terminal, "
+          "privileged, readonly_root, mounts, storages, devices, sysctls, namespaces, "
+          "annotations, hooks, seccomp, exec, streams" },
+        { C0 C1 ", args: []}\n",
+          "3:128: duplicate key \"args\" (first at line 3)" },
+        { C0 "  - {name: a, id: a, reason: r, image: \"i@sha256:"
+          "0000000000000000000000000000000000000000000000000000000000000000\", args: []}\n",
+          "3:123: \"args\" needs at least one element" },
+        { C0 C1 ", args2: 1}\n",
+          "3:128: unknown key \"args2\" in a container; expected one of: name, sandbox, id, "
+          "reason, image, args, env, cwd, user, capabilities, no_new_privileges, terminal, "
+          "privileged, readonly_root, mounts, storages, devices, sysctls, namespaces, "
+          "annotations, hooks, seccomp, exec, streams" },
+        { C0 C1 ", env: [FOO]}\n",
+          "3:134: expected NAME=value or {name: NAME, value: ...} for an env entry, found "
+          "\"FOO\"" },
+        { C0 C1 ", capabilities: [CAP_FLY]}\n",
+          "3:143: unknown capability \"CAP_FLY\"; expected a name such as "
+          "\"CAP_NET_BIND_SERVICE\"" },
+        { C0 C1 ", user: {uid: -1, gid: 0}}\n",
+          "3:140: expected a number for \"uid\"" },
+        { C0 C1 ", cwd: {regex: \"(\"}}\n",
+          "3:141: invalid regex at offset 1: missing closing parenthesis" },
+        { C0 C1 ", cwd: {regex: a, one_of: [b]}}\n",
+          "3:133: expected a string, {regex: ...} or {one_of: [...]} for \"cwd\", found a "
+          "mapping with more than one key" },
+        { C0 C1 ", streams: {stdout: maybe}}\n",
+          "3:146: invalid stdout \"maybe\"; expected one of: allow, deny" },
+        { C0 C1 ", namespaces: [pid, net]}\n",
+          "3:146: invalid namespace \"net\"; expected one of: pid, network, mount, ipc, uts, "
+          "user, cgroup, time" },
+        { C0 C1 ", seccomp: strict}\n",
+          "3:137: invalid \"seccomp\" \"strict\"; expected one of: any, none" },
+        { C0 C1 ", exec: [{id: p, argv: [x]}]}\n",
+          "3:135: missing \"reason\" in an exec entry of container \"a\"" },
+        { C0 C1 ", exec: [{id: a, reason: r, argv: [x]}]}\n",
+          "3:140: duplicate rule id \"a\" (first at line 3)" },
+        { C0 C1 ", mounts: [{destination: /x, type: bind}]}\n",
+          "3:137: missing \"source\" in a mount" },
+        { C0 C1 "}\n  - {name: a, id: b, reason: r, image: \"i@sha256:"
+          "0000000000000000000000000000000000000000000000000000000000000000\", args: [x]}\n",
+          "4:12: a second container named \"a\"" },
+        /* Generated ids ("<container id>.<check>") are rule ids like any other. */
+        { "version: 1\nrequests:\n  GetMetricsRequest: {decision: deny, id: a.image, reason: r}\n"
+          "containers:\n" C1 "}\n",
+          "5:19: duplicate rule id \"a.image\" (first at line 3)" },
+        { "version: 1\ncopy_file:\n  - {id: c, reason: r, path: /x, types: [fifo]}\n",
+          "3:42: invalid file type \"fifo\"; expected one of: file, directory, symlink" },
+        { "version: 1\nrequests:\n  SetGuestDateTimeRequest:\n    decision: allow\n"
+          "    id: t\n    reason: r\n    fields: {Seconds: \"0\"}\n",
+          "7:14: unknown field \"Seconds\" in SetGuestDateTimeRequest: step 1 is not a field of "
+          "the message it follows (names are the .proto's, e.g. \"interface.name\")" },
+        { "version: 1\nrequests:\n  UpdateInterfaceRequest:\n    decision: allow\n"
+          "    id: t\n    reason: r\n    fields: {interface: eth0}\n",
+          "7:14: the field \"interface\" is a message or bytes; name a string, number, bool or "
+          "enum inside it" },
+        { "version: 1\nrequests:\n  UpdateInterfaceRequest:\n    decision: deny\n"
+          "    id: t\n    reason: r\n    fields: {interface.name: eth0}\n",
+          "7:13: \"fields\" only narrow an allow; UpdateInterfaceRequest is denied anyway" },
+        { "version: 1\nrequests:\n  SetGuestDateTimeRequest:\n    decision: allow\n"
+          "    id: t\n    reason: r\n    fields: {Sec: 0}\n",
+          "7:19: expected a string for a field value, found 0; quote it to mean the string" },
+};
+
+static void test_bad_full_policies(void **state)
+{
+        (void)state;
+        for (size_t i = 0; i < sizeof(bad_policies) / sizeof(bad_policies[0]); i++) {
+                const struct bad_policy *b = &bad_policies[i];
+                struct policy *p = NULL;
+                struct policy_error err = { 0 };
+                char got[1024], want[1024];
+                int r = policy_load_buffer("bad.yaml", (const uint8_t *)b->yaml, strlen(b->yaml),
+                                           &p, &err);
+
+                policy_error_format(&err, got, sizeof(got));
+                snprintf(want, sizeof(want), "bad.yaml:%s", b->error);
+                if (r != -EINVAL || p || strcmp(got, want) != 0)
+                        fail_msg("bad policy #%zu:\n%s\n  r=%d\n  got:  %s\n  want: %s", i,
+                                 b->yaml, r, got, want);
+        }
+}
+
+/* ---- matchers ---- */
+
+static void test_regex_anchored(void **state)
+{
+        _cleanup_(policy_freep) struct policy *p = load_ok(
+                "version: 1\nrequests:\n  GetDiagnosticDataRequest:\n    decision: allow\n"
+                "    id: diag\n    reason: r\n    fields:\n"
+                "      log_type: {regex: \"journal|dmesg\"}\n"
+                "      container_id: {one_of: [\"\", abc]}\n");
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+
+        (void)state;
+        assert_decision(decide_json(p, s, AGENT_GET_DIAGNOSTIC_DATA, "{\"log_type\": \"journal\"}"),
+                        VERDICT_ALLOW, "diag");
+        assert_decision(decide_json(p, s, AGENT_GET_DIAGNOSTIC_DATA, "{\"log_type\": \"dmesg\"}"),
+                        VERDICT_ALLOW, "diag");
+        /* A regex describes the whole value: no prefix, suffix or partial alternation. */
+        assert_decision(decide_json(p, s, AGENT_GET_DIAGNOSTIC_DATA, "{\"log_type\": \"xjournal\"}"),
+                        VERDICT_DENY, "diag.fields.log_type");
+        assert_decision(decide_json(p, s, AGENT_GET_DIAGNOSTIC_DATA, "{\"log_type\": \"journal\\n\"}"),
+                        VERDICT_DENY, "diag.fields.log_type");
+        assert_decision(decide_json(p, s, AGENT_GET_DIAGNOSTIC_DATA, "{\"log_type\": \"journalx\"}"),
+                        VERDICT_DENY, "diag.fields.log_type");
+        assert_decision(decide_json(p, s, AGENT_GET_DIAGNOSTIC_DATA,
+                                    "{\"log_type\": \"dmesg\", \"container_id\": \"abc\"}"),
+                        VERDICT_ALLOW, "diag");
+        assert_decision(decide_json(p, s, AGENT_GET_DIAGNOSTIC_DATA,
+                                    "{\"log_type\": \"dmesg\", \"container_id\": \"abcd\"}"),
+                        VERDICT_DENY, "diag.fields.container_id");
+}
+
+/* A host-chosen subject may not make a regex backtrack without bound: the match
+ * limit stops it, and a stopped match is no match. The first alternative blows up
+ * exponentially before the second (which matches) is tried. */
+static void test_regex_match_limit(void **state)
+{
+        _cleanup_(policy_freep) struct policy *p = load_ok(
+                "version: 1\nrequests:\n  GetDiagnosticDataRequest:\n    decision: allow\n"
+                "    id: diag\n    reason: r\n    fields:\n"
+                "      log_type: {regex: \"(?:a|aa)+b|a*\"}\n");
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+
+        (void)state;
+        assert_decision(decide_json(p, s, AGENT_GET_DIAGNOSTIC_DATA, "{\"log_type\": \"aaaa\"}"),
+                        VERDICT_ALLOW, "diag");
+        assert_decision(decide_json(p, s, AGENT_GET_DIAGNOSTIC_DATA,
+                                    "{\"log_type\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                                    "aaaaaaaaaaaaaaa\"}"),
+                        VERDICT_DENY, "diag.fields.log_type");
+}
+
+/* Numbers, bools and enums are matched as text; repeated fields element by element. */
+static void test_field_rules(void **state)
+{
+        _cleanup_(policy_freep) struct policy *p = load_ok(
+                "version: 1\nrequests:\n"
+                "  UpdateInterfaceRequest:\n    decision: allow\n    id: net\n    reason: r\n"
+                "    fields:\n      interface.name: eth0\n"
+                "      interface.mtu: {one_of: [\"1450\", \"1500\"]}\n"
+                "      interface.IPAddresses.family: v4\n"
+                "  OnlineCPUMemRequest:\n    decision: allow\n    id: cpu\n    reason: r\n"
+                "    fields: {wait: \"true\", nb_cpus: {regex: \"[1-4]\"}}\n");
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+
+        (void)state;
+        assert_decision(decide_json(p, s, AGENT_UPDATE_INTERFACE,
+                                    "{\"interface\": {\"name\": \"eth0\", \"mtu\": 1500, "
+                                    "\"IPAddresses\": [{\"family\": \"v4\"}, {\"family\": 0}]}}"),
+                        VERDICT_ALLOW, "net");
+        assert_decision(decide_json(p, s, AGENT_UPDATE_INTERFACE,
+                                    "{\"interface\": {\"name\": \"eth0\", \"mtu\": 9000}}"),
+                        VERDICT_DENY, "net.fields.interface.mtu");
+        assert_decision(decide_json(p, s, AGENT_UPDATE_INTERFACE,
+                                    "{\"interface\": {\"name\": \"eth0\", \"mtu\": 1450, "
+                                    "\"IPAddresses\": [{\"family\": \"v4\"}, {\"family\": \"v6\"}]}}"),
+                        VERDICT_DENY, "net.fields.interface.IPAddresses.family");
+        /* An unset message reads as its defaults: name "" is not eth0. */
+        assert_decision(decide_json(p, s, AGENT_UPDATE_INTERFACE, "{}"), VERDICT_DENY,
+                        "net.fields.interface.name");
+        assert_decision(decide_json(p, s, AGENT_ONLINE_CPU_MEM, "{\"wait\": true, \"nb_cpus\": 2}"),
+                        VERDICT_ALLOW, "cpu");
+        assert_decision(decide_json(p, s, AGENT_ONLINE_CPU_MEM, "{\"wait\": false, \"nb_cpus\": 2}"),
+                        VERDICT_DENY, "cpu.fields.wait");
+        assert_decision(decide_json(p, s, AGENT_ONLINE_CPU_MEM, "{\"wait\": true, \"nb_cpus\": 12}"),
+                        VERDICT_DENY, "cpu.fields.nb_cpus");
+}
+
+/* ---- CopyFile ---- */
+
+static void test_copy_path_normalise(void **state)
+{
+        static const struct {
+                const char *in, *out;
+        } cases[] = {
+                { "/run/x", "/run/x" },       { "//run///x/", "/run/x" },
+                { "/run/./x/.", "/run/x" },   { "/", "/" },
+                { "/run/..", NULL },          { "/run/x/../../etc", NULL },
+                { "run/x", NULL },            { "", NULL },
+                { "/run/..x/y..", "/run/..x/y.." },
+        };
+        char out[64];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                int r = copy_path_normalise(cases[i].in, strlen(cases[i].in), out, sizeof(out));
+                if (!cases[i].out) {
+                        assert_int_equal(r, -EINVAL);
+                        continue;
+                }
+                assert_int_equal(r, (int)strlen(cases[i].out));
+                assert_string_equal(out, cases[i].out);
+        }
+        /* Too long for the output: refused, not truncated. */
+        assert_int_equal(copy_path_normalise("/aaaaaaaaaa/bbbbbbbbbb", 22, out, 12), -EINVAL);
+}
+
+static const char copy_policy[] =
+        "version: 1\nrequests:\n  CopyFileRequest: allow\n"
+        "copy_file:\n"
+        "  - id: shared\n    reason: r\n    path: {regex: \"/run/shared/[a-z]+(/[a-z.]+)*\"}\n"
+        "    types: [file, directory, symlink]\n"
+        "  - id: tokens\n    reason: r\n    path: {regex: \"/run/tokens/[a-z]+\"}\n";
+
+static void test_copy_file(void **state)
+{
+        _cleanup_(policy_freep) struct policy *p = load_ok(copy_policy);
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+
+        (void)state;
+        assert_decision(decide_json(p, s, AGENT_COPY_FILE,
+                                    "{\"path\": \"/run/shared/a/b.txt\", \"file_mode\": %u}", 0100644),
+                        VERDICT_ALLOW, "shared");
+        assert_decision(decide_json(p, s, AGENT_COPY_FILE,
+                                    "{\"path\": \"/run/shared//a/./b.txt\", \"file_mode\": 420}"),
+                        VERDICT_ALLOW, "shared");
+        assert_decision(decide_json(p, s, AGENT_COPY_FILE,
+                                    "{\"path\": \"/run/shared/a/../../tokens/x\", \"file_mode\": 420}"),
+                        VERDICT_DENY, "copy-file-path");
+        assert_decision(decide_json(p, s, AGENT_COPY_FILE, "{\"path\": \"/run/tokens/x\", \"file_mode\": %u}",
+                                    040755),
+                        VERDICT_DENY, "copy-file-unlisted");
+        assert_decision(decide_json(p, s, AGENT_COPY_FILE, "{\"path\": \"/run/tokens/x\", \"file_mode\": %u}",
+                                    0100600),
+                        VERDICT_ALLOW, "tokens");
+        /* Special files and set-id bits are never copied. */
+        assert_decision(decide_json(p, s, AGENT_COPY_FILE, "{\"path\": \"/run/tokens/x\", \"file_mode\": %u}",
+                                    010644),
+                        VERDICT_DENY, "copy-file-type");
+        assert_decision(decide_json(p, s, AGENT_COPY_FILE, "{\"path\": \"/run/tokens/x\", \"file_mode\": %u}",
+                                    0104755),
+                        VERDICT_DENY, "copy-file-type");
+        /* Container root filesystems are off limits whatever the rules say. */
+        assert_decision(decide_json(p, s, AGENT_COPY_FILE,
+                                    "{\"path\": \"/run/kata-containers/abc/rootfs/etc/passwd\", "
+                                    "\"file_mode\": 420}"),
+                        VERDICT_DENY, "copy-file-rootfs");
+        assert_decision(decide_json(p, s, AGENT_COPY_FILE,
+                                    "{\"path\": \"/run/kata-containers/shared/containers/abc/rootfs\", "
+                                    "\"file_mode\": %u}",
+                                    040755),
+                        VERDICT_DENY, "copy-file-rootfs");
+        /* Symlinks: relative, normalised, landing where the same rule allows. base64("b.txt") */
+        assert_decision(decide_json(p, s, AGENT_COPY_FILE,
+                                    "{\"path\": \"/run/shared/a/link\", \"file_mode\": %u, "
+                                    "\"data\": \"Yi50eHQ=\"}",
+                                    0120777),
+                        VERDICT_ALLOW, "shared");
+        /* "/etc/shadow" */
+        assert_decision(decide_json(p, s, AGENT_COPY_FILE,
+                                    "{\"path\": \"/run/shared/a/link\", \"file_mode\": %u, "
+                                    "\"data\": \"L2V0Yy9zaGFkb3c=\"}",
+                                    0120777),
+                        VERDICT_DENY, "copy-file-symlink");
+        /* "../../tokens/x": escapes its rule's area */
+        assert_decision(decide_json(p, s, AGENT_COPY_FILE,
+                                    "{\"path\": \"/run/shared/a/link\", \"file_mode\": %u, "
+                                    "\"data\": \"Li4vLi4vdG9rZW5zL3g=\"}",
+                                    0120777),
+                        VERDICT_DENY, "copy-file-symlink");
+        /* An empty target */
+        assert_decision(decide_json(p, s, AGENT_COPY_FILE,
+                                    "{\"path\": \"/run/shared/a/link\", \"file_mode\": %u}", 0120777),
+                        VERDICT_DENY, "copy-file-symlink");
+}
+
+/* ---- containers and state ---- */
+
+#define IMG "i@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+
+static const char pod_policy[] =
+        "version: 1\n"
+        "requests:\n"
+        "  CreateContainerRequest: allow\n  RemoveContainerRequest: allow\n"
+        "  ExecProcessRequest: allow\n  ReadStreamRequest: allow\n  WaitProcessRequest: allow\n"
+        "  SignalProcessRequest: allow\n  WriteStreamRequest: allow\n"
+        "containers:\n"
+        "  - {name: pause, sandbox: true, id: pause, reason: r, image: pause, args: [/pause]}\n"
+        "  - name: app\n    id: app\n    reason: r\n    image: \"" IMG "\"\n"
+        "    args: [/app, {regex: \"--port=[0-9]+\"}]\n"
+        "    env: [A=1, {name: B, value: {one_of: [x, w]}}]\n"
+        "    streams: {stdout: allow, stderr: deny}\n"
+        "    exec:\n"
+        "      - {id: probe, reason: r, argv: [/bin/true], streams: {stdout: allow, stdin: allow}}\n";
+
+static const char *create_json(char *buf, size_t len, const char *cid, const char *type,
+                               const char *name, const char *image, const char *args,
+                               const char *env)
+{
+        int k = snprintf(buf, len,
+                 "{\"container_id\": \"%s\", \"exec_id\": \"%s\","
+                 " \"storages\": [{\"driver\": \"image_guest_pull\", \"source\": \"%s\","
+                 "   \"fstype\": \"overlay\", \"mount_point\": \"/run/kata-containers/%s/rootfs\"}],"
+                 " \"OCI\": {\"Process\": {\"Args\": %s, \"Env\": %s, \"Cwd\": \"/\","
+                 "   \"User\": {\"UID\": 0, \"GID\": 0}},"
+                 "  \"Root\": {\"Path\": \"/run/kata-containers/%s/rootfs\"},"
+                 "  \"Annotations\": {\"io.kubernetes.cri.container-type\": \"%s\","
+                 "                   \"io.kubernetes.cri.container-name\": \"%s\"},"
+                 "  \"Linux\": {\"MaskedPaths\": [\"/proc/kcore\"], \"ReadonlyPaths\": [\"/proc/sys\"]}}}",
+                 cid, cid, image, cid, args, env, cid, type, name);
+        assert_true(k > 0 && (size_t)k < len);
+        return buf;
+}
+
+static struct decision create(const struct policy *p, const struct policy_state *s,
+                              const char *cid, const char *args, const char *env)
+{
+        static char buf[48 * 1024];
+        return decide_json(p, s, AGENT_CREATE_CONTAINER, "%s",
+                           create_json(buf, sizeof(buf), cid, "container", "app", IMG, args, env));
+}
+
+static void test_create_container(void **state)
+{
+        _cleanup_(policy_freep) struct policy *p = load_ok(pod_policy);
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+        char buf[4096];
+        struct decision d;
+
+        (void)state;
+        d = create(p, s, "c1", "[\"/app\", \"--port=80\"]", "[\"A=1\", \"B=w\"]");
+        assert_decision(d, VERDICT_ALLOW, "app");
+        assert_int_equal(d.effect.kind, POLICY_EFFECT_BIND_CONTAINER);
+        assert_string_equal(d.effect.container_id, "c1");
+        assert_int_equal(d.effect.entry, 1);
+
+        assert_decision(create(p, s, "c1", "[\"/app\", \"--port=80x\"]", "[]"), VERDICT_DENY,
+                        "app.args");
+        assert_decision(create(p, s, "c1", "[\"/app\"]", "[]"), VERDICT_DENY, "app.args");
+        assert_decision(create(p, s, "c1", "[\"/app\", \"--port=1\"]", "[\"B=z\"]"), VERDICT_DENY,
+                        "app.env");
+        assert_decision(create(p, s, "c1", "[\"/app\", \"--port=1\"]", "[\"C=1\"]"), VERDICT_DENY,
+                        "app.env");
+        assert_decision(create(p, s, "c1", "[\"/app\", \"--port=1\"]", "[\"A\"]"), VERDICT_DENY,
+                        "app.env");
+        /* Ids become guest paths: plain names of bounded length only. */
+        assert_decision(create(p, s, "../c1", "[\"/app\", \"--port=1\"]", "[]"), VERDICT_DENY,
+                        "container-id");
+        memset(buf, 'a', POLICY_ID_MAX + 1);
+        buf[POLICY_ID_MAX + 1] = '\0';
+        assert_decision(create(p, s, buf, "[\"/app\", \"--port=1\"]", "[]"), VERDICT_DENY,
+                        "container-id");
+        buf[POLICY_ID_MAX] = '\0';
+        assert_decision(create(p, s, buf, "[\"/app\", \"--port=1\"]", "[]"), VERDICT_ALLOW, "app");
+
+        /* Chosen by the runtime's annotations: other names, types or none are not ours. */
+        assert_decision(decide_json(p, s, AGENT_CREATE_CONTAINER, "%s",
+                                    create_json(buf, sizeof(buf), "c2", "container", "debug", IMG,
+                                                "[\"/app\", \"--port=1\"]", "[]")),
+                        VERDICT_DENY, "unknown-container");
+        assert_decision(decide_json(p, s, AGENT_CREATE_CONTAINER, "%s",
+                                    create_json(buf, sizeof(buf), "c2", "weird", "app", IMG,
+                                                "[\"/app\", \"--port=1\"]", "[]")),
+                        VERDICT_DENY, "unknown-container");
+        assert_decision(decide_json(p, s, AGENT_CREATE_CONTAINER, "%s",
+                                    create_json(buf, sizeof(buf), "c2", "container", "app",
+                                                "i@sha256:2222222222222222222222222222222222222222222222222222222222222222",
+                                                "[\"/app\", \"--port=1\"]", "[]")),
+                        VERDICT_DENY, "app.image");
+        assert_decision(decide_json(p, s, AGENT_CREATE_CONTAINER, "{\"container_id\": \"c3\"}"),
+                        VERDICT_DENY, "container-spec");
+}
+
+static void apply(struct policy_state *s, const struct decision *d)
+{
+        assert_int_equal(policy_state_apply(s, &d->effect), 0);
+}
+
+static void test_state_lifecycle(void **state)
+{
+        _cleanup_(policy_freep) struct policy *p = load_ok(pod_policy);
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+        char buf[4096];
+        struct decision d;
+
+        (void)state;
+        /* Nothing is bound until the agent said OK (the effect was applied). */
+        d = create(p, s, "c1", "[\"/app\", \"--port=80\"]", "[]");
+        assert_decision(decide_json(p, s, AGENT_EXEC_PROCESS,
+                                    "{\"container_id\": \"c1\", \"exec_id\": \"e1\","
+                                    " \"process\": {\"Args\": [\"/bin/true\"], \"Cwd\": \"/\"}}"),
+                        VERDICT_DENY, "unknown-container-id");
+        apply(s, &d);
+        /* The container's own streams. */
+        assert_decision(decide_json(p, s, AGENT_READ_STDOUT, "{\"container_id\": \"c1\", \"exec_id\": \"c1\"}"),
+                        VERDICT_ALLOW, "app.streams.stdout");
+        d = decide_json(p, s, AGENT_READ_STDERR, "{\"container_id\": \"c1\", \"exec_id\": \"c1\"}");
+        assert_decision(d, VERDICT_DENY, "app.streams.stderr");
+        assert_true(d.drain);
+        assert_decision(decide_json(p, s, AGENT_WRITE_STDIN, "{\"container_id\": \"c1\", \"exec_id\": \"c1\"}"),
+                        VERDICT_DENY, "app.streams.stdin");
+
+        /* Exec: only the listed argv; its streams follow the exec entry. */
+        assert_decision(decide_json(p, s, AGENT_EXEC_PROCESS,
+                                    "{\"container_id\": \"c1\", \"exec_id\": \"e1\","
+                                    " \"process\": {\"Args\": [\"/bin/sh\"], \"Cwd\": \"/\"}}"),
+                        VERDICT_DENY, "app.exec");
+        assert_decision(decide_json(p, s, AGENT_EXEC_PROCESS,
+                                    "{\"container_id\": \"c1\", \"exec_id\": \"c1\","
+                                    " \"process\": {\"Args\": [\"/bin/true\"], \"Cwd\": \"/\"}}"),
+                        VERDICT_DENY, "container-id");
+        assert_decision(decide_json(p, s, AGENT_EXEC_PROCESS,
+                                    "{\"container_id\": \"c1\", \"exec_id\": \"e1\", \"string_user\": {\"uid\": \"0\"},"
+                                    " \"process\": {\"Args\": [\"/bin/true\"], \"Cwd\": \"/\"}}"),
+                        VERDICT_DENY, "app.process");
+        d = decide_json(p, s, AGENT_EXEC_PROCESS,
+                        "{\"container_id\": \"c1\", \"exec_id\": \"e1\","
+                        " \"process\": {\"Args\": [\"/bin/true\"], \"Cwd\": \"/\"}}");
+        assert_decision(d, VERDICT_ALLOW, "probe");
+        assert_int_equal(d.effect.kind, POLICY_EFFECT_ADD_EXEC);
+        /* Not yet applied: its streams are unknown. */
+        d = decide_json(p, s, AGENT_READ_STDOUT, "{\"container_id\": \"c1\", \"exec_id\": \"e1\"}");
+        assert_decision(d, VERDICT_DENY, "unknown-exec-id");
+        assert_true(d.drain);
+        d = decide_json(p, s, AGENT_EXEC_PROCESS,
+                        "{\"container_id\": \"c1\", \"exec_id\": \"e1\","
+                        " \"process\": {\"Args\": [\"/bin/true\"], \"Cwd\": \"/\"}}");
+        apply(s, &d);
+        assert_decision(decide_json(p, s, AGENT_READ_STDOUT, "{\"container_id\": \"c1\", \"exec_id\": \"e1\"}"),
+                        VERDICT_ALLOW, "probe.streams.stdout");
+        d = decide_json(p, s, AGENT_READ_STDERR, "{\"container_id\": \"c1\", \"exec_id\": \"e1\"}");
+        assert_decision(d, VERDICT_DENY, "probe.streams.stderr");
+        assert_true(d.drain);
+        assert_decision(decide_json(p, s, AGENT_WRITE_STDIN, "{\"container_id\": \"c1\", \"exec_id\": \"e1\"}"),
+                        VERDICT_ALLOW, "probe.streams.stdin");
+        assert_decision(decide_json(p, s, AGENT_WAIT_PROCESS, "{\"container_id\": \"c1\", \"exec_id\": \"e1\"}"),
+                        VERDICT_ALLOW, "requests.WaitProcessRequest");
+        assert_decision(decide_json(p, s, AGENT_WAIT_PROCESS, "{\"container_id\": \"c1\", \"exec_id\": \"e2\"}"),
+                        VERDICT_DENY, "unknown-exec-id");
+        /* The same exec id twice is refused (kata would clash on it). */
+        assert_decision(decide_json(p, s, AGENT_EXEC_PROCESS,
+                                    "{\"container_id\": \"c1\", \"exec_id\": \"e1\","
+                                    " \"process\": {\"Args\": [\"/bin/true\"], \"Cwd\": \"/\"}}"),
+                        VERDICT_DENY, "container-id");
+        /* A live id cannot be created again. */
+        assert_decision(create(p, s, "c1", "[\"/app\", \"--port=80\"]", "[]"), VERDICT_DENY,
+                        "container-id");
+
+        /* Removal: the id and its execs are unusable afterwards; a read of it is not drained. */
+        d = decide_json(p, s, AGENT_REMOVE_CONTAINER, "{\"container_id\": \"c1\"}");
+        assert_decision(d, VERDICT_ALLOW, "requests.RemoveContainerRequest");
+        assert_int_equal(d.effect.kind, POLICY_EFFECT_UNBIND_CONTAINER);
+        apply(s, &d);
+        d = decide_json(p, s, AGENT_READ_STDOUT, "{\"container_id\": \"c1\", \"exec_id\": \"e1\"}");
+        assert_decision(d, VERDICT_DENY, "unknown-container-id");
+        assert_false(d.drain);
+        assert_decision(decide_json(p, s, AGENT_SIGNAL_PROCESS, "{\"container_id\": \"c1\", \"signal\": 9}"),
+                        VERDICT_DENY, "unknown-container-id");
+
+        /* The sandbox container is created once. */
+        d = decide_json(p, s, AGENT_CREATE_CONTAINER, "%s",
+                        create_json(buf, sizeof(buf), "sb", "sandbox", "", "pause", "[\"/pause\"]", "[]"));
+        assert_decision(d, VERDICT_ALLOW, "pause");
+        apply(s, &d);
+        assert_decision(decide_json(p, s, AGENT_CREATE_CONTAINER, "%s",
+                                    create_json(buf, sizeof(buf), "sb2", "sandbox", "", "pause",
+                                                "[\"/pause\"]", "[]")),
+                        VERDICT_DENY, "pause.once");
+}
+
+static void test_state_limits(void **state)
+{
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+        _cleanup_(policy_freep) struct policy *p = load_ok(pod_policy);
+        struct policy_effect e = { .kind = POLICY_EFFECT_BIND_CONTAINER, .entry = 1 };
+        unsigned i;
+
+        (void)state;
+        for (i = 0; i < 256; i++) {
+                snprintf(e.container_id, sizeof(e.container_id), "c%u", i);
+                assert_int_equal(policy_state_apply(s, &e), 0);
+        }
+        snprintf(e.container_id, sizeof(e.container_id), "c%u", i);
+        assert_int_equal(policy_state_apply(s, &e), -ENOSPC);
+        /* Rebinding a known id is no new entry. */
+        snprintf(e.container_id, sizeof(e.container_id), "c7");
+        assert_int_equal(policy_state_apply(s, &e), 0);
+        /* Removing one makes room again. */
+        e.kind = POLICY_EFFECT_UNBIND_CONTAINER;
+        assert_int_equal(policy_state_apply(s, &e), 0);
+        e.kind = POLICY_EFFECT_BIND_CONTAINER;
+        snprintf(e.container_id, sizeof(e.container_id), "new");
+        assert_int_equal(policy_state_apply(s, &e), 0);
+        assert_decision(decide_json(p, s, AGENT_READ_STDOUT, "{\"container_id\": \"new\", \"exec_id\": \"new\"}"),
+                        VERDICT_ALLOW, "app.streams.stdout");
+        assert_decision(decide_json(p, s, AGENT_READ_STDOUT, "{\"container_id\": \"c7\", \"exec_id\": \"c7\"}"),
+                        VERDICT_DENY, "unknown-container-id");
+        assert_decision(decide_json(p, s, AGENT_READ_STDOUT, "{\"container_id\": \"c200\", \"exec_id\": \"c200\"}"),
+                        VERDICT_ALLOW, "app.streams.stdout");
+
+        /* Exec ids: the oldest is forgotten when the table comes round (probes make new
+         * ones forever); the newest stay usable. */
+        for (i = 0; i < 1100; i++) {
+                char eid[32];
+                snprintf(eid, sizeof(eid), "e%u", i);
+                assert_int_equal(policy_state_exec_named(p, s, "c1", eid, "probe"), 0);
+        }
+        assert_decision(decide_json(p, s, AGENT_READ_STDOUT, "{\"container_id\": \"c1\", \"exec_id\": \"e1099\"}"),
+                        VERDICT_ALLOW, "probe.streams.stdout");
+        assert_decision(decide_json(p, s, AGENT_READ_STDOUT, "{\"container_id\": \"c1\", \"exec_id\": \"e76\"}"),
+                        VERDICT_ALLOW, "probe.streams.stdout");
+        assert_decision(decide_json(p, s, AGENT_READ_STDOUT, "{\"container_id\": \"c1\", \"exec_id\": \"e75\"}"),
+                        VERDICT_DENY, "unknown-exec-id");
+        assert_decision(decide_json(p, s, AGENT_READ_STDOUT, "{\"container_id\": \"c1\", \"exec_id\": \"e0\"}"),
+                        VERDICT_DENY, "unknown-exec-id");
+
+        /* Effects carrying ids longer than the state holds are refused. */
+        memset(e.container_id, 'x', sizeof(e.container_id));
+        assert_int_equal(policy_state_apply(s, &e), -EINVAL);
+}
+
+/* Audit mode forwards a denied CreateContainer; its binding must follow so that later
+ * requests are decided against the right container (and audited as such). */
+static void test_denied_create_carries_binding(void **state)
+{
+        _cleanup_(policy_freep) struct policy *p = load_ok(pod_policy);
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+        struct decision d;
+
+        (void)state;
+        d = create(p, s, "c9", "[\"/bin/sh\"]", "[]");
+        assert_decision(d, VERDICT_DENY, "app.args");
+        assert_int_equal(d.effect.kind, POLICY_EFFECT_BIND_CONTAINER);
+        assert_int_equal(d.effect.entry, 1);
+}
+
+/* Likewise a removal the table refuses still forgets the id when it goes through. */
+static void test_denied_remove_carries_unbinding(void **state)
+{
+        _cleanup_(policy_freep) struct policy *p = load_ok(
+                "version: 1\nrequests: {RemoveContainerRequest: deny}\ncontainers:\n"
+                "  - {name: app, id: app, reason: r, image: \"" IMG "\", args: [/app]}\n");
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+        struct decision d;
+
+        (void)state;
+        d = decide_json(p, s, AGENT_REMOVE_CONTAINER, "{\"container_id\": \"c1\"}");
+        assert_decision(d, VERDICT_DENY, "requests.RemoveContainerRequest");
+        assert_int_equal(d.effect.kind, POLICY_EFFECT_UNBIND_CONTAINER);
+        assert_string_equal(d.effect.container_id, "c1");
+}
+
+/* Without a containers section, the table alone decides (the first format). */
+static void test_table_only(void **state)
+{
+        _cleanup_(policy_freep) struct policy *p =
+                load_ok("version: 1\nrequests: {ExecProcessRequest: allow, ReadStreamRequest: deny}\n");
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+        struct decision d;
+
+        (void)state;
+        assert_false(policy_has_containers(p));
+        assert_decision(decide_json(p, s, AGENT_EXEC_PROCESS, "{\"container_id\": \"x\", \"exec_id\": \"y\"}"),
+                        VERDICT_ALLOW, "requests.ExecProcessRequest");
+        d = decide_json(p, s, AGENT_READ_STDOUT, "{\"container_id\": \"x\", \"exec_id\": \"y\"}");
+        assert_decision(d, VERDICT_DENY, "requests.ReadStreamRequest");
+        assert_true(d.drain);
+}
+
+/* Equal regexes are compiled once; many distinct ones grow the index. Both must
+ * still match what they say. */
+static void test_many_regexes(void **state)
+{
+        static char yaml[64 * 1024], req[32 * 1024];
+        size_t off = 0, roff = 0;
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+        struct policy *p;
+
+        (void)state;
+        off += (size_t)snprintf(yaml + off, sizeof(yaml) - off,
+                                "version: 1\nrequests: {CreateContainerRequest: allow}\n"
+                                "containers:\n  - name: app\n    id: app\n    reason: r\n"
+                                "    image: \"" IMG "\"\n    args: [/app, --port=1]\n    env:\n");
+        roff += (size_t)snprintf(req + roff, sizeof(req) - roff, "[");
+        for (int i = 0; i < 300; i++) {
+                off += (size_t)snprintf(yaml + off, sizeof(yaml) - off,
+                                        "      - {name: S%d, value: {regex: \"[0-9]+\"}}\n"
+                                        "      - {name: D%d, value: {regex: \"d%d-[a-z]+\"}}\n",
+                                        i, i, i);
+                roff += (size_t)snprintf(req + roff, sizeof(req) - roff,
+                                         "%s\"S%d=%d\", \"D%d=d%d-x\"", i ? ", " : "", i, i, i, i);
+        }
+        roff += (size_t)snprintf(req + roff, sizeof(req) - roff, "]");
+        p = load_ok(yaml);
+        assert_decision(create(p, s, "c1", "[\"/app\", \"--port=1\"]", req), VERDICT_ALLOW, "app");
+        /* D7's regex is d7-..., not d8-... */
+        assert_decision(create(p, s, "c1", "[\"/app\", \"--port=1\"]", "[\"D7=d8-x\"]"),
+                        VERDICT_DENY, "app.env");
+        assert_decision(create(p, s, "c1", "[\"/app\", \"--port=1\"]", "[\"S7=x\"]"),
+                        VERDICT_DENY, "app.env");
+        policy_free(p);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_bad_full_policies),
+                cmocka_unit_test(test_regex_anchored),
+                cmocka_unit_test(test_regex_match_limit),
+                cmocka_unit_test(test_field_rules),
+                cmocka_unit_test(test_copy_path_normalise),
+                cmocka_unit_test(test_copy_file),
+                cmocka_unit_test(test_create_container),
+                cmocka_unit_test(test_state_lifecycle),
+                cmocka_unit_test(test_state_limits),
+                cmocka_unit_test(test_denied_create_carries_binding),
+                cmocka_unit_test(test_denied_remove_carries_unbinding),
+                cmocka_unit_test(test_table_only),
+                cmocka_unit_test(test_many_regexes),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
