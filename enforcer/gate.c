@@ -31,7 +31,9 @@ int gate_init(struct gate *g, const struct policy *policy, struct audit_log *aud
                 .audit = audit,
                 .deny_all_reason = deny_all_reason,
         };
-        r = arena_init(&g->arena, AGENT_DECODE_MAX_BYTES, GATE_ARENA_KEEP);
+        /* Room for the decoded envelope (which copies the payload) on top of the
+         * agent request's own decode budget. */
+        r = arena_init(&g->arena, AGENT_DECODE_MAX_BYTES + 2u * TTRPC_MAX_FRAME, GATE_ARENA_KEEP);
         if (r < 0)
                 return r;
         g->state = TAKE_PTR(state);
@@ -144,6 +146,7 @@ static void decode_failure(int r, struct decision *d)
                                "the request carries fields the agent API schema does not know");
                 break;
         case -E2BIG:
+        case -ENOMEM: /* the arena is the bound: running out of it means too large */
                 *d = gate_deny(GATE_RULE_TOO_LARGE,
                                "the decoded request exceeds the gate's memory bound");
                 break;
