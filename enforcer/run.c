@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "addr.h"
+#include "attest.h"
 #include "audit.h"
 #include "cleanup.h"
 #include "commands.h"
@@ -27,6 +28,8 @@ struct run_options {
         const char *policy_path;
         const char *audit_path;
         const char *tee;
+        const char *tee_report; /* fixture report bytes (tests, offline checks) */
+        bool tee_required;
         enum audit_sync audit_sync;
         unsigned audit_sync_ms;
         uint64_t audit_rotate_bytes;
@@ -63,8 +66,17 @@ static void run_usage(FILE *f)
                 "                          of milliseconds between fsyncs\n"
                 "      --audit-rotate SIZE rotate the log past SIZE bytes (suffixes K, M, G);\n"
                 "                          0 (the default) never rotates\n"
-                "      --tee KIND          'none': no TEE, development only; recorded in every\n"
-                "                          audit record\n"
+                "      --tee KIND          where the policy digest is attested: 'auto' (the\n"
+                "                          default: configfs-tsm, then /dev/sev-guest and\n"
+                "                          /dev/tdx_guest), 'snp', 'tdx', or 'none' (no TEE,\n"
+                "                          development only; recorded in every audit record).\n"
+                "                          When the attested field does not match the policy,\n"
+                "                          or no report can be read, every request is denied\n"
+                "                          with the reason\n"
+                "      --tee-required      exit with status 1 instead of serving denials when\n"
+                "                          the policy is not attested\n"
+                "      --tee-report FILE   take the TEE report from FILE (raw SNP report, TDX\n"
+                "                          TDREPORT or quote) instead of the hardware\n"
                 "      --max-connections N host connections served at once (default %u)\n"
                 "      --max-inflight N    requests in flight per connection (default %u)\n"
                 "      --frame-timeout S   close a host connection that leaves one frame\n"
@@ -120,7 +132,7 @@ static int parse_size(const char *s, uint64_t *ret)
 static int run_parse(int argc, char **argv, struct run_options *o)
 {
         enum { OPT_SYNC = 256, OPT_ROTATE, OPT_TEE, OPT_MAXCONN, OPT_MAXINFLIGHT, OPT_LOGLEVEL,
-               OPT_FRAME_TIMEOUT };
+               OPT_FRAME_TIMEOUT, OPT_TEE_REQUIRED, OPT_TEE_REPORT };
         static const struct option longopts[] = {
                 { "listen", required_argument, NULL, 'l' },
                 { "agent", required_argument, NULL, 'a' },
@@ -129,6 +141,8 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 { "audit-sync", required_argument, NULL, OPT_SYNC },
                 { "audit-rotate", required_argument, NULL, OPT_ROTATE },
                 { "tee", required_argument, NULL, OPT_TEE },
+                { "tee-required", no_argument, NULL, OPT_TEE_REQUIRED },
+                { "tee-report", required_argument, NULL, OPT_TEE_REPORT },
                 { "max-connections", required_argument, NULL, OPT_MAXCONN },
                 { "max-inflight", required_argument, NULL, OPT_MAXINFLIGHT },
                 { "log-level", required_argument, NULL, OPT_LOGLEVEL },
@@ -172,7 +186,18 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                         }
                         break;
                 case OPT_TEE:
+                        if (attest_tee_from_string(optarg) < 0) {
+                                fprintf(stderr, "ccgate run: --tee: expected auto, snp, tdx or "
+                                                "none, got '%s'\n", optarg);
+                                return -EINVAL;
+                        }
                         o->tee = optarg;
+                        break;
+                case OPT_TEE_REQUIRED:
+                        o->tee_required = true;
+                        break;
+                case OPT_TEE_REPORT:
+                        o->tee_report = optarg;
                         break;
                 case OPT_MAXCONN:
                 case OPT_MAXINFLIGHT:
@@ -223,11 +248,8 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                                 "required. Try 'ccgate run --help'.\n");
                 return -EINVAL;
         }
-        if (!o->tee || strcmp(o->tee, "none") != 0) {
-                fprintf(stderr, "ccgate run: --tee: only 'none' (development, no TEE) is "
-                                "supported by this build\n");
-                return -EINVAL;
-        }
+        if (!o->tee)
+                o->tee = "auto";
         return 1;
 }
 
@@ -272,6 +294,7 @@ int cmd_run(int argc, char **argv)
         char digest[65] = "none";
         char buf[128];
         struct run_options o;
+        struct attest_result att = { 0 };
         struct gate gate;
         int r;
 
@@ -309,6 +332,29 @@ int cmd_run(int argc, char **argv)
                 if (r < 0) {
                         log_error(r, "computing the policy digest");
                         return 1;
+                }
+        }
+
+        if (policy) {
+                size_t len;
+                const uint8_t *text = policy_text(policy, &len);
+
+                r = attest_verify_policy(&(struct attest_config){
+                                                 .tee = attest_tee_from_string(o.tee),
+                                                 .binding = ATTEST_BINDING_DIRECT,
+                                                 .report_file = o.tee_report,
+                                         },
+                                         text, len, &att);
+                if (r < 0) {
+                        log_error(r, "checking the policy against the TEE report");
+                        return 1;
+                }
+                if (!att.bound && !att.dev_mode) {
+                        log_error(0, "the policy is not attested: %s", att.reason);
+                        if (o.tee_required)
+                                return 1;
+                        log_error(0, "every request will be denied");
+                        deny_all = att.reason;
                 }
         }
 
@@ -351,6 +397,8 @@ int cmd_run(int argc, char **argv)
         if (policy && policy_mode(policy) == POLICY_MODE_AUDIT)
                 log_warning(0, "POLICY IN AUDIT MODE: requests the policy denies are FORWARDED "
                                "and only recorded");
+        if (att.bound)
+                log_notice("policy digest attested by %s (%s)", att.tee_name, att.source);
         if (strcmp(o.tee, "none") == 0)
                 log_warning(0, "NO TEE (--tee none): the policy is not bound to any attestation; "
                                "development only");
