@@ -24,7 +24,7 @@ static void hooks_usage(FILE *f, const char *verb)
                         "Load ccgate's eBPF hooks and pin them, so that they stay in force when\n"
                         "ccgate restarts. Installing again with the same settings reuses the pinned\n"
                         "hooks; with other settings the programs are replaced without a gap.\n"
-                        "`ccgate run --guard` does the same at start.\n"
+                        "`ccgate run` reports the active hooks at start and in the audit genesis.\n"
                         "\n"
                         "Hooks:\n"
                         "  connect_unix     only ccgate's cgroup may connect to the agent's socket\n"

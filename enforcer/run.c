@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "gate.h"
+#include "guard.h"
 #include "log.h"
 #include "policy.h"
 #include "proxy.h"
@@ -265,6 +266,27 @@ static int sha256_hex(const uint8_t *data, size_t len, char *ret, size_t ret_len
         return 0;
 }
 
+/* The pinned hooks that are active now, as "connect_unix,lsm_exec" or "none". */
+static void hooks_active(char *buf, size_t len)
+{
+        struct guard_status st;
+        size_t n = 0;
+
+        snprintf(buf, len, "none");
+        if (guard_status(NULL, &st) < 0 || st.active == 0)
+                return;
+        buf[0] = '\0';
+        for (int h = 0; h < _GUARD_HOOK_MAX; h++) {
+                if (!(st.active & GUARD_HOOK_BIT(h)))
+                        continue;
+                int k = snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+                                 guard_hook_name((enum guard_hook)h));
+                if (k < 0 || (size_t)k >= len - n)
+                        break;
+                n += (size_t)k;
+        }
+}
+
 static int stop_signals(void)
 {
         sigset_t mask;
@@ -295,6 +317,7 @@ int cmd_run(int argc, char **argv)
         char buf[128];
         struct run_options o;
         struct attest_result att = { 0 };
+        char hooks[128];
         struct gate gate;
         int r;
 
@@ -358,6 +381,10 @@ int cmd_run(int argc, char **argv)
                 }
         }
 
+        /* Which eBPF hooks guard the agent is part of every audit log's genesis. */
+        hooks_active(hooks, sizeof(hooks));
+        log_notice("active eBPF hooks: %s", hooks);
+
         r = audit_open(&(struct audit_options){
                                .path = o.audit_path,
                                .sync = o.audit_sync,
@@ -365,7 +392,7 @@ int cmd_run(int argc, char **argv)
                                .rotate_bytes = o.audit_rotate_bytes,
                                .policy_digest = digest,
                                .tee = o.tee,
-                               .hooks = "none",
+                               .hooks = hooks,
                        },
                        &audit);
         if (r < 0) {
