@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "gate_env.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "agent.pb-c.h"
+#include "harness.h"
+#include "oci.pb-c.h"
+#include "ttrpc.h"
+
+#define MAX_ARGS 32
+
+static const char *env_or(const char *name, const char *fallback)
+{
+        const char *v = getenv(name);
+
+        return v && *v ? v : fallback;
+}
+
+int gate_env_setup(void **state)
+{
+        struct gate_env *e = calloc(1, sizeof(*e));
+
+        if (!e)
+                return -1;
+        if (harness_tmpdir("ccgate-int", &e->dir) < 0) {
+                free(e);
+                return -1;
+        }
+        snprintf(e->host_sock, sizeof(e->host_sock), "%s/host.sock", e->dir);
+        snprintf(e->host_addr, sizeof(e->host_addr), "unix:%s", e->host_sock);
+        snprintf(e->agent_sock, sizeof(e->agent_sock), "%s/agent.sock", e->dir);
+        snprintf(e->agent_addr, sizeof(e->agent_addr), "unix:%s", e->agent_sock);
+        snprintf(e->record, sizeof(e->record), "%s/record", e->dir);
+        snprintf(e->audit, sizeof(e->audit), "%s/audit.log", e->dir);
+        snprintf(e->gate_log, sizeof(e->gate_log), "%s/ccgate.log", e->dir);
+        snprintf(e->stub_log, sizeof(e->stub_log), "%s/stub.log", e->dir);
+        *state = e;
+        return 0;
+}
+
+static void dump_log(const char *what, const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+        ssize_t n = harness_read_file(path, &text);
+        const char *start;
+
+        if (n <= 0)
+                return;
+        /* The tail is what explains a failure; a whole debug log would bury it. */
+        start = n > 4000 ? text + n - 4000 : text;
+        fprintf(stderr, "---- %s (%s) ----\n%s---- end of %s ----\n", what, path, start, what);
+}
+
+int gate_env_teardown(void **state)
+{
+        struct gate_env *e = *state;
+        bool was_started = e->gate > 0, crashed = false, unclean = false;
+        int status = 0;
+
+        if (was_started) {
+                crashed = !harness_alive(e->gate);
+                status = harness_stop(&e->gate, SIGTERM);
+                unclean = status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+        }
+        harness_stop(&e->stub, SIGKILL);
+
+        if (crashed || unclean) {
+                if (status >= 0 && WIFSIGNALED(status))
+                        fprintf(stderr, "ccgate %s: killed by signal %d\n",
+                                crashed ? "died during the test" : "did not stop cleanly",
+                                WTERMSIG(status));
+                else
+                        fprintf(stderr, "ccgate %s: exit status %d\n",
+                                crashed ? "died during the test" : "did not stop cleanly",
+                                status >= 0 ? WEXITSTATUS(status) : status);
+                dump_log("ccgate log", e->gate_log);
+                dump_log("stub agent log", e->stub_log);
+        }
+        if (getenv("CCGATE_TEST_KEEP"))
+                fprintf(stderr, "kept %s\n", e->dir);
+        else
+                harness_rm_rf(e->dir);
+        free(e->dir);
+        free(e);
+        return crashed || unclean ? -1 : 0;
+}
+
+static void spawn_with(const char *log, pid_t *pid, char **argv, size_t n, va_list ap)
+{
+        char *a;
+
+        while ((a = va_arg(ap, char *)) && n < MAX_ARGS - 1)
+                argv[n++] = a;
+        argv[n] = NULL;
+        assert_int_equal(harness_spawn(argv, log, pid), 0);
+}
+
+void gate_env_start_stub(struct gate_env *e, ...)
+{
+        char *argv[MAX_ARGS];
+        size_t n = 0;
+        va_list ap;
+
+        argv[n++] = (char *)env_or("STUB_AGENT", "./stub_agent");
+        argv[n++] = (char *)"--listen";
+        argv[n++] = e->agent_addr;
+        argv[n++] = (char *)"--record";
+        argv[n++] = e->record;
+        va_start(ap, e);
+        spawn_with(e->stub_log, &e->stub, argv, n, ap);
+        va_end(ap);
+        assert_int_equal(harness_wait_listening(e->agent_sock, e->stub, HARNESS_WAIT_MS), 0);
+}
+
+void gate_env_kill_stub(struct gate_env *e)
+{
+        int status = harness_stop(&e->stub, SIGKILL);
+
+        assert_true(status >= 0);
+}
+
+void gate_env_start_gate(struct gate_env *e, const char *policy, ...)
+{
+        char *argv[MAX_ARGS], policy_path[PATH_MAX];
+        size_t n = 0;
+        va_list ap;
+        int r;
+
+        snprintf(policy_path, sizeof(policy_path), "%s/%s", env_or("POLICY_DIR", "policies"), policy);
+        argv[n++] = (char *)env_or("CCGATE", "./ccgate");
+        argv[n++] = (char *)"run";
+        argv[n++] = (char *)"--listen";
+        argv[n++] = e->host_addr;
+        argv[n++] = (char *)"--agent";
+        argv[n++] = e->agent_addr;
+        argv[n++] = (char *)"--policy";
+        argv[n++] = policy_path;
+        argv[n++] = (char *)"--audit-log";
+        argv[n++] = e->audit;
+        argv[n++] = (char *)"--tee";
+        argv[n++] = (char *)"none";
+        va_start(ap, policy);
+        spawn_with(e->gate_log, &e->gate, argv, n, ap);
+        va_end(ap);
+        r = harness_wait_listening(e->host_sock, e->gate, HARNESS_WAIT_MS);
+        if (r < 0)
+                dump_log("ccgate log", e->gate_log);
+        assert_int_equal(r, 0);
+}
+
+void gate_env_start(struct gate_env *e)
+{
+        gate_env_start_stub(e, NULL);
+        gate_env_start_gate(e, "integration.yaml", NULL);
+}
+
+struct ttrpc_client *gate_env_connect(const struct gate_env *e)
+{
+        struct ttrpc_client *c = NULL;
+
+        assert_int_equal(ttrpc_client_connect(e->host_addr, &c), 0);
+        return c;
+}
+
+struct ttrpc_client *gate_env_connect_agent(const struct gate_env *e)
+{
+        struct ttrpc_client *c = NULL;
+
+        assert_int_equal(ttrpc_client_connect(e->agent_addr, &c), 0);
+        return c;
+}
+
+void gate_env_barrier(struct ttrpc_client *c)
+{
+        struct ttrpc_reply r;
+
+        assert_int_equal(ttrpc_client_call(c, AGENT_SERVICE, "GetGuestDetails", NULL, 0, &r), 0);
+        assert_int_equal(r.code, 0);
+        ttrpc_reply_done(&r);
+}
+
+long gate_env_seen(const struct gate_env *e, const char *method, const char *sha)
+{
+        char name[256];
+
+        snprintf(name, sizeof(name), "%s/%s", AGENT_SERVICE, method);
+        return harness_record_count(e->record, name, sha);
+}
+
+void gate_env_expect_denied(const struct gate_env *e, struct ttrpc_client *c, const char *service,
+                            const char *method, const uint8_t *payload, size_t len,
+                            const char *message)
+{
+        struct ttrpc_reply r;
+        long before;
+
+        /* Everything forwarded on c so far is on record before we count. */
+        gate_env_barrier(c);
+        before = harness_record_lines(e->record);
+        assert_int_equal(ttrpc_client_call(c, service, method, payload, len, &r), 0);
+        if (r.code != TTRPC_CODE_PERMISSION_DENIED || strcmp(r.message, message) != 0)
+                print_error("%s/%s: got %d '%s'\n", service, method, r.code, r.message);
+        assert_int_equal(r.code, TTRPC_CODE_PERMISSION_DENIED);
+        assert_string_equal(r.message, message);
+        assert_int_equal(r.payload_len, 0);
+        ttrpc_reply_done(&r);
+        /* The barrier's line, and nothing of the denied request. */
+        gate_env_barrier(c);
+        assert_int_equal(harness_record_lines(e->record), before + 1);
+}
+
+size_t pack_read_stream(const char *container_id, const char *exec_id, uint8_t *buf, size_t cap)
+{
+        Grpc__ReadStreamRequest req = GRPC__READ_STREAM_REQUEST__INIT;
+
+        req.container_id = (char *)container_id;
+        req.exec_id = (char *)exec_id;
+        req.len = 4096;
+        assert_true(grpc__read_stream_request__get_packed_size(&req) <= cap);
+        return grpc__read_stream_request__pack(&req, buf);
+}
+
+size_t pack_exec_process(const char *container_id, const char *exec_id, uint8_t *buf, size_t cap)
+{
+        Grpc__ExecProcessRequest req = GRPC__EXEC_PROCESS_REQUEST__INIT;
+        Grpc__Process proc = GRPC__PROCESS__INIT;
+        char *args[] = { (char *)"/bin/sh", (char *)"-c", (char *)"cat /secrets/key" };
+        char *env[] = { (char *)"PASSWORD=hunter2" };
+
+        proc.args = args;
+        proc.n_args = ELEMENTSOF(args);
+        proc.env = env;
+        proc.n_env = ELEMENTSOF(env);
+        proc.cwd = (char *)"/";
+        req.container_id = (char *)container_id;
+        req.exec_id = (char *)exec_id;
+        req.process = &proc;
+        assert_true(grpc__exec_process_request__get_packed_size(&req) <= cap);
+        return grpc__exec_process_request__pack(&req, buf);
+}
+
+void read_stream_data(const struct ttrpc_reply *r, char *out, size_t cap)
+{
+        Grpc__ReadStreamResponse *resp;
+
+        resp = grpc__read_stream_response__unpack(NULL, r->payload_len, r->payload);
+        assert_non_null(resp);
+        assert_true(resp->data.len < cap);
+        memcpy(out, resp->data.data, resp->data.len);
+        out[resp->data.len] = '\0';
+        grpc__read_stream_response__free_unpacked(resp, NULL);
+}
+
+size_t make_frame(uint8_t *buf, size_t cap, uint32_t stream_id, uint8_t type, uint8_t flags,
+                  const uint8_t *payload, size_t len)
+{
+        struct ttrpc_header h = {
+                .length = (uint32_t)len,
+                .stream_id = stream_id,
+                .type = type,
+                .flags = flags,
+        };
+
+        assert_true(cap >= TTRPC_HEADER_SIZE && cap - TTRPC_HEADER_SIZE >= len);
+        ttrpc_header_encode(&h, buf);
+        if (len > 0)
+                memcpy(buf + TTRPC_HEADER_SIZE, payload, len);
+        return TTRPC_HEADER_SIZE + len;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One integration-test world: a temp dir, a stub agent recording what reaches
+ * it, and `ccgate run` between the test's client and that agent, all over real
+ * unix sockets and as real processes. The binaries come from the environment
+ * (CCGATE, STUB_AGENT, POLICY_DIR), set by meson.
+ *
+ * Every test runs under gate_env_setup/gate_env_teardown: the teardown stops
+ * both processes whatever happened, and fails the test when ccgate died on its
+ * own or did not exit cleanly on SIGTERM (a crash, or a sanitizer report).
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ttrpc_client.h"
+
+#define AGENT_SERVICE "grpc.AgentService"
+
+/* The integration policy's denial messages, as the host must see them. */
+#define MSG_NO_EXEC \
+        "ExecProcessRequest is blocked by policy: no-exec: the host may not run commands in the pod"
+#define MSG_UNKNOWN_METHOD \
+        "Request is blocked by policy: unknown-method: the service or method is not part of the agent API"
+
+struct gate_env {
+        char *dir;
+        char host_sock[PATH_MAX];
+        char host_addr[PATH_MAX + 8];
+        char agent_sock[PATH_MAX];
+        char agent_addr[PATH_MAX + 8];
+        char record[PATH_MAX];
+        char audit[PATH_MAX];
+        char gate_log[PATH_MAX];
+        char stub_log[PATH_MAX];
+        pid_t stub;
+        pid_t gate;
+};
+
+/* cmocka fixtures. */
+int gate_env_setup(void **state);
+int gate_env_teardown(void **state);
+
+/* Start the stub agent on agent_sock with --record, plus NULL-terminated extra options. */
+void gate_env_start_stub(struct gate_env *e, ...);
+
+/* SIGKILL the stub agent (its socket file stays behind, as after a crash). */
+void gate_env_kill_stub(struct gate_env *e);
+
+/* Start ccgate with policies/<policy>, plus NULL-terminated extra options; wait until it listens. */
+void gate_env_start_gate(struct gate_env *e, const char *policy, ...);
+
+/* Both, with the integration policy and no extra options. */
+void gate_env_start(struct gate_env *e);
+
+/* A client connected to ccgate (or to the stub, directly). */
+struct ttrpc_client *gate_env_connect(const struct gate_env *e);
+struct ttrpc_client *gate_env_connect_agent(const struct gate_env *e);
+
+/*
+ * An allowed GetGuestDetails round trip on c. ccgate relays one host
+ * connection over one agent connection in order, so once this is answered the
+ * agent has seen (and recorded) everything ccgate forwarded from c before it.
+ */
+void gate_env_barrier(struct ttrpc_client *c);
+
+/* Lines recorded for "grpc.AgentService/<method>" (sha may be NULL). */
+long gate_env_seen(const struct gate_env *e, const char *method, const char *sha);
+
+/* A call that must be denied with exactly message, and never reach the agent. */
+void gate_env_expect_denied(const struct gate_env *e, struct ttrpc_client *c, const char *service,
+                            const char *method, const uint8_t *payload, size_t len,
+                            const char *message);
+
+/* Encoders for the request messages the tests use; return the length written. */
+size_t pack_read_stream(const char *container_id, const char *exec_id, uint8_t *buf, size_t cap);
+size_t pack_exec_process(const char *container_id, const char *exec_id, uint8_t *buf, size_t cap);
+
+/* The data of a ReadStreamResponse payload, NUL-terminated into out. */
+void read_stream_data(const struct ttrpc_reply *r, char *out, size_t cap);
+
+/* A raw frame: header (length of payload, stream, type, flags) and payload into buf. */
+size_t make_frame(uint8_t *buf, size_t cap, uint32_t stream_id, uint8_t type, uint8_t flags,
+                  const uint8_t *payload, size_t len);
