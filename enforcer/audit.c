@@ -902,3 +902,17 @@ int audit_parse_time(const char *s, struct timespec *ret)
         *ret = (struct timespec){ .tv_sec = t, .tv_nsec = nsec };
         return 0;
 }
+
+int audit_set_policy(struct audit_log *log, const char *policy_digest)
+{
+        char rendered[sizeof(log->policy)];
+        int r;
+
+        if (!log || !policy_digest || !digest_valid(policy_digest))
+                return -EINVAL;
+        r = render_option(rendered, sizeof(rendered), policy_digest, 96);
+        if (r < 0)
+                return r;
+        memcpy(log->policy, rendered, sizeof(rendered));
+        return 0;
+}

@@ -209,3 +209,10 @@ int audit_files_order(char *const *paths, size_t n_paths, size_t *order,
  */
 int audit_verify(char *const *paths, size_t n_paths, const struct audit_verify_options *o,
                  struct audit_verify_report *ret, struct audit_problem *problem);
+
+/*
+ * The policy changed (a policy delivered by SetPolicyRequest was accepted):
+ * records appended from now on carry this digest (lowercase hex SHA-256/384).
+ * Returns 0 or -EINVAL.
+ */
+int audit_set_policy(struct audit_log *log, const char *policy_digest);

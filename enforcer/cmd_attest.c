@@ -14,6 +14,7 @@
 #include "attest.h"
 #include "cleanup.h"
 #include "commands.h"
+#include "fileio.h"
 
 static void digest_usage(FILE *f)
 {
@@ -72,47 +73,7 @@ static void digest_usage(FILE *f)
 /* Read FILE (or stdin for "-") whole, refusing more than ATTEST_INPUT_MAX bytes. */
 static int read_input(const char *path, uint8_t **ret, size_t *ret_len)
 {
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ uint8_t *b = NULL;
-        size_t n = 0, cap = 0;
-
-        if (strcmp(path, "-") == 0) {
-                fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-        } else {
-                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        }
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                ssize_t k;
-
-                if (n == cap) {
-                        size_t ncap = cap ? cap * 2 : 64 * 1024;
-                        uint8_t *nb;
-
-                        if (cap > ATTEST_INPUT_MAX)
-                                return -EFBIG;
-                        nb = realloc(b, ncap);
-                        if (!nb)
-                                return -ENOMEM;
-                        b = nb;
-                        cap = ncap;
-                }
-                k = read(fd, b + n, cap - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t)k;
-                if (n > ATTEST_INPUT_MAX)
-                        return -EFBIG;
-        }
-        *ret_len = n;
-        *ret = TAKE_PTR(b);
-        return 0;
+        return read_file_bounded(path, ATTEST_INPUT_MAX, ret, ret_len);
 }
 
 static void print_hex(const char *label, const uint8_t *b, size_t n)

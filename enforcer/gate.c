@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent.pb-c.h"
 #include "agent_api.h"
 #include "audit.h"
 #include "ttrpc.h"
@@ -40,9 +41,20 @@ int gate_init(struct gate *g, const struct policy *policy, struct audit_log *aud
         return 0;
 }
 
+int gate_await_policy(struct gate *g, const struct attest_config *c,
+                      const struct attest_result *measured)
+{
+        if (!c || !measured || g->policy || g->deny_all_reason)
+                return -EINVAL;
+        g->await_attest = c;
+        g->await_measured = measured;
+        return 0;
+}
+
 void gate_done(struct gate *g)
 {
         policy_state_free(g->state);
+        policy_free(g->owned_policy);
         arena_done(&g->arena);
         memset(g, 0, sizeof(*g));
 }
@@ -58,6 +70,7 @@ struct gate_request_info {
         const Ttrpc__Request *envelope;
         const struct agent_method *method;
         const ProtobufCMessage *message;
+        bool answered_here; /* ccgate answers it even when allowed (SetPolicy taken by the gate) */
 };
 
 static void outcome_deny(struct gate_outcome *o, const char *request_name, const char *rule_id,
@@ -79,8 +92,9 @@ static int gate_finish(struct gate *g, uint64_t conn_id, uint32_t stream_id,
 {
         enum policy_mode mode = g->policy ? policy_mode(g->policy) : POLICY_MODE_ENFORCE;
         const char *name = info->method ? info->method->request_name : GATE_UNKNOWN_NAME;
-        bool forward = d->verdict == VERDICT_ALLOW || d->drain ||
-                       (mode == POLICY_MODE_AUDIT && info->message && !g->deny_all_reason);
+        bool forward = !info->answered_here &&
+                       (d->verdict == VERDICT_ALLOW || d->drain ||
+                        (mode == POLICY_MODE_AUDIT && info->message && !g->deny_all_reason));
         struct audit_event ev = {
                 .conn_id = conn_id,
                 .stream_id = stream_id,
@@ -157,6 +171,104 @@ static void decode_failure(int r, struct decision *d)
         }
 }
 
+/* Lowercase hex SHA-256 of a policy's bytes: the digest audit records carry. */
+static int policy_digest_hex(const struct policy *p, char ret[2 * ATTEST_DIGEST_MAX + 1])
+{
+        uint8_t md[ATTEST_DIGEST_MAX];
+        size_t text_len, md_len;
+        const uint8_t *text = policy_text(p, &text_len);
+        int r;
+
+        r = attest_digest(ATTEST_HASH_SHA256, text, text_len, md, &md_len);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < md_len; i++)
+                snprintf(ret + 2 * i, 3, "%02x", md[i]);
+        return 0;
+}
+
+/*
+ * A SetPolicyRequest while the gate waits for its policy: accept it when the
+ * TEE attests its digest and it loads, record that, and answer OK ourselves.
+ * Anything else is a denial that leaves the gate waiting.
+ */
+static int gate_setpolicy(struct gate *g, uint64_t conn_id, uint32_t stream_id,
+                          const uint8_t *payload, size_t len, struct gate_request_info *info,
+                          struct gate_outcome *ret)
+{
+        const Grpc__SetPolicyRequest *m = (const Grpc__SetPolicyRequest *)info->message;
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        struct policy_error perr = { 0 };
+        struct attest_result res;
+        char digest[2 * ATTEST_DIGEST_MAX + 1] = "";
+        char reason[sizeof(res.reason) + 160];
+        /* The decoder rejects strings with NUL bytes: strlen is the wire length. */
+        size_t text_len = strlen(m->policy);
+        struct decision d;
+        int r, internal = 0;
+
+        r = attest_check_setpolicy(g->await_attest, g->await_measured,
+                                   (const uint8_t *)m->policy, text_len, &res);
+        if (r < 0) {
+                d = gate_deny(GATE_RULE_INTERNAL, "the delivered policy could not be checked");
+                internal = r;
+                goto finish;
+        }
+        if (!res.bound && !res.dev_mode) {
+                snprintf(reason, sizeof(reason), "%s", res.reason);
+                d = gate_deny(GATE_RULE_ATTESTATION, reason);
+                goto finish;
+        }
+        r = policy_load_buffer("SetPolicyRequest", (const uint8_t *)m->policy, text_len, &p, &perr);
+        if (r < 0) {
+                /* Where, not what: the message could quote the policy. */
+                snprintf(reason, sizeof(reason),
+                         "the delivered policy is attested but does not load (line %u, column %u)",
+                         perr.line, perr.column);
+                d = gate_deny(GATE_RULE_SETPOLICY_INVALID, reason);
+                goto finish;
+        }
+        r = policy_digest_hex(p, digest);
+        if (r < 0) {
+                d = gate_deny(GATE_RULE_INTERNAL, "the delivered policy could not be digested");
+                internal = r;
+                goto finish;
+        }
+        if (res.dev_mode)
+                snprintf(reason, sizeof(reason),
+                         "policy sha256:%s accepted WITHOUT attestation (--tee none); sealed",
+                         digest);
+        else
+                snprintf(reason, sizeof(reason),
+                         "policy sha256:%s accepted: its digest matches the %s report; sealed",
+                         digest, res.tee_name);
+        d = (struct decision){ .verdict = VERDICT_ALLOW, .rule_id = GATE_RULE_SETPOLICY,
+                               .reason = reason };
+
+finish:
+        info->answered_here = true;
+        r = gate_finish(g, conn_id, stream_id, payload, len, info, &d, ret);
+        if (r < 0 || d.verdict != VERDICT_ALLOW)
+                return internal < 0 ? internal : r;
+
+        /* Recorded: from here on this policy decides, and nothing replaces it. */
+        r = audit_set_policy(g->audit, digest);
+        if (r < 0) {
+                outcome_deny(ret, info->method->request_name, GATE_RULE_INTERNAL,
+                             "the policy digest could not be recorded");
+                return r;
+        }
+        g->owned_policy = TAKE_PTR(p);
+        g->policy = g->owned_policy;
+        g->await_attest = NULL;
+        g->await_measured = NULL;
+        ret->action = GATE_REPLY;
+        ret->code = TTRPC_CODE_OK;
+        ret->message[0] = '\0';
+        ret->effect = (struct policy_effect){ .kind = POLICY_EFFECT_NONE };
+        return 0;
+}
+
 int gate_request(struct gate *g, uint64_t conn_id, uint32_t stream_id, const uint8_t *payload,
                  size_t len, struct gate_outcome *ret)
 {
@@ -197,12 +309,17 @@ int gate_request(struct gate *g, uint64_t conn_id, uint32_t stream_id, const uin
         }
         info.message = message;
 
+        if (g->await_attest && info.method->id == AGENT_SET_POLICY)
+                return gate_setpolicy(g, conn_id, stream_id, payload, len, &info, ret);
         if (g->deny_all_reason) {
                 d = gate_deny(GATE_RULE_ATTESTATION, g->deny_all_reason);
                 goto finish;
         }
         if (!g->policy) {
-                d = gate_deny(GATE_RULE_NO_POLICY, "no attested policy is loaded");
+                d = gate_deny(GATE_RULE_NO_POLICY,
+                              g->await_attest ? "no policy yet: the host has not delivered an "
+                                                "attested policy (SetPolicyRequest)"
+                                              : "no attested policy is loaded");
                 goto finish;
         }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "attest.h"
 #include "policy.h"
 
 struct audit_log;
@@ -27,6 +28,8 @@ struct audit_log;
 #define GATE_RULE_ATTESTATION "attestation"
 #define GATE_RULE_INTERNAL "internal-error"
 #define GATE_RULE_AUDIT "audit-unavailable"
+#define GATE_RULE_SETPOLICY "setpolicy"                 /* a delivered policy was accepted */
+#define GATE_RULE_SETPOLICY_INVALID "setpolicy-invalid" /* ... was attested but does not load */
 
 /* Longest denial message sent to the host. */
 #define GATE_MESSAGE_MAX 512u
@@ -48,6 +51,10 @@ struct gate_outcome {
 
 struct gate {
         const struct policy *policy; /* NULL: nothing is allowed (no policy yet) */
+        struct policy *owned_policy; /* a policy delivered by SetPolicyRequest */
+        /* Set while the gate waits for its policy from the host (gate_await_policy). */
+        const struct attest_config *await_attest;
+        const struct attest_result *await_measured;
         struct policy_state *state;
         struct audit_log *audit;
         const char *deny_all_reason; /* set: every request is denied with this reason */
@@ -63,6 +70,19 @@ struct gate {
 int gate_init(struct gate *g, const struct policy *policy, struct audit_log *audit,
               const char *deny_all_reason);
 void gate_done(struct gate *g);
+
+/*
+ * Start without a policy and take it from the host: the first SetPolicyRequest
+ * whose policy digest matches the field the TEE measured (measured, read once
+ * at start; dev mode accepts it unattested, and says so in the audit record)
+ * and that loads is enforced from then on and sealed. Until then every request
+ * is denied (no-policy), and a refused SetPolicy changes nothing. ccgate answers
+ * the SetPolicyRequest itself: the agent never sees it. c and measured are
+ * borrowed and must outlive the gate. Returns 0, or -EINVAL when the gate
+ * already has a policy.
+ */
+int gate_await_policy(struct gate *g, const struct attest_config *c,
+                      const struct attest_result *measured);
 
 /*
  * Decide one request frame. conn_id and stream_id identify it in the audit log.

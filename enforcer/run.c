@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,13 +11,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "addr.h"
 #include "attest.h"
 #include "audit.h"
 #include "cleanup.h"
 #include "commands.h"
+#include "fileio.h"
 #include "gate.h"
 #include "guard.h"
 #include "log.h"
@@ -27,6 +27,8 @@ struct run_options {
         const char *listen;
         const char *agent;
         const char *policy_path;
+        const char *initdata_path;
+        bool policy_from_host;
         const char *audit_path;
         const char *tee;
         const char *tee_report; /* fixture report bytes (tests, offline checks) */
@@ -42,8 +44,9 @@ struct run_options {
 static void run_usage(FILE *f)
 {
         fprintf(f,
-                "Usage: ccgate run --listen ADDR --agent ADDR --policy FILE --audit-log FILE\n"
-                "                  [--tee none] [OPTIONS]\n"
+                "Usage: ccgate run --listen ADDR --agent ADDR --audit-log FILE\n"
+                "                  (--policy FILE | --initdata FILE | --policy-from-host)\n"
+                "                  [--tee auto|snp|tdx|none] [OPTIONS]\n"
                 "\n"
                 "Serve the agent API to the host through the policy gate. Every ttRPC request\n"
                 "that arrives on the listen address is decoded, decided against the policy and\n"
@@ -60,8 +63,21 @@ static void run_usage(FILE *f)
                 "  -l, --listen ADDR       where the host connects (kata: vsock:1024)\n"
                 "  -a, --agent ADDR        where the agent listens; must come from the measured\n"
                 "                          image, never from the host's kernel command line\n"
-                "  -p, --policy FILE       the tenant's YAML policy. A policy that does not load\n"
-                "                          is reported here and every request is then denied\n"
+                "Where the policy comes from (exactly one):\n"
+                "  -p, --policy FILE       the tenant's YAML policy; the TEE field holds its\n"
+                "                          SHA-256 (SNP HOST_DATA) or SHA-384 (TDX MRCONFIGID)\n"
+                "      --initdata FILE     a CoCo initdata TOML document carrying the policy as\n"
+                "                          [data] \"ccgate.yaml\"; the TEE field holds the\n"
+                "                          document's digest (algorithm named in it)\n"
+                "      --policy-from-host  start without a policy and accept the first\n"
+                "                          SetPolicyRequest whose policy digest the TEE field\n"
+                "                          holds (kata's boot-time path). ccgate answers it\n"
+                "                          itself; until then every request is denied\n"
+                "  A policy is loaded once and sealed: later SetPolicyRequests are decided by\n"
+                "  the policy like any request and never replace it. A policy that does not\n"
+                "  load is reported here and every request is then denied.\n"
+                "\n"
+                "Other options:\n"
                 "  -o, --audit-log FILE    the hash-chained audit log (appended, or created)\n"
                 "      --audit-sync MODE   'every' (fsync each record, the default) or a number\n"
                 "                          of milliseconds between fsyncs\n"
@@ -133,11 +149,14 @@ static int parse_size(const char *s, uint64_t *ret)
 static int run_parse(int argc, char **argv, struct run_options *o)
 {
         enum { OPT_SYNC = 256, OPT_ROTATE, OPT_TEE, OPT_MAXCONN, OPT_MAXINFLIGHT, OPT_LOGLEVEL,
-               OPT_FRAME_TIMEOUT, OPT_TEE_REQUIRED, OPT_TEE_REPORT };
+               OPT_FRAME_TIMEOUT, OPT_TEE_REQUIRED, OPT_TEE_REPORT, OPT_INITDATA,
+               OPT_FROM_HOST };
         static const struct option longopts[] = {
                 { "listen", required_argument, NULL, 'l' },
                 { "agent", required_argument, NULL, 'a' },
                 { "policy", required_argument, NULL, 'p' },
+                { "initdata", required_argument, NULL, OPT_INITDATA },
+                { "policy-from-host", no_argument, NULL, OPT_FROM_HOST },
                 { "audit-log", required_argument, NULL, 'o' },
                 { "audit-sync", required_argument, NULL, OPT_SYNC },
                 { "audit-rotate", required_argument, NULL, OPT_ROTATE },
@@ -167,6 +186,8 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 case 'a': o->agent = optarg; break;
                 case 'p': o->policy_path = optarg; break;
                 case 'o': o->audit_path = optarg; break;
+                case OPT_INITDATA: o->initdata_path = optarg; break;
+                case OPT_FROM_HOST: o->policy_from_host = true; break;
                 case OPT_SYNC:
                         if (strcmp(optarg, "every") == 0) {
                                 o->audit_sync = AUDIT_SYNC_EVERY;
@@ -244,9 +265,14 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 fprintf(stderr, "ccgate run: unexpected argument '%s'\n", argv[optind]);
                 return -EINVAL;
         }
-        if (!o->listen || !o->agent || !o->policy_path || !o->audit_path) {
-                fprintf(stderr, "ccgate run: --listen, --agent, --policy and --audit-log are "
-                                "required. Try 'ccgate run --help'.\n");
+        if (!o->listen || !o->agent || !o->audit_path) {
+                fprintf(stderr, "ccgate run: --listen, --agent and --audit-log are required. "
+                                "Try 'ccgate run --help'.\n");
+                return -EINVAL;
+        }
+        if (!!o->policy_path + !!o->initdata_path + o->policy_from_host != 1) {
+                fprintf(stderr, "ccgate run: give exactly one of --policy FILE, --initdata FILE "
+                                "and --policy-from-host. Try 'ccgate run --help'.\n");
                 return -EINVAL;
         }
         if (!o->tee)
@@ -254,15 +280,140 @@ static int run_parse(int argc, char **argv, struct run_options *o)
         return 1;
 }
 
-static int sha256_hex(const uint8_t *data, size_t len, char *ret, size_t ret_len)
+/* Lowercase hex SHA-256 of the policy bytes: the digest the audit log carries. */
+static int policy_sha256_hex(const struct policy *p, char ret[2 * ATTEST_DIGEST_MAX + 1])
 {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
+        uint8_t md[ATTEST_DIGEST_MAX];
+        size_t len, md_len;
+        const uint8_t *text = policy_text(p, &len);
+        int r;
 
-        if (ret_len < 65 || EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
-                return -EIO;
-        for (unsigned i = 0; i < n; i++)
+        r = attest_digest(ATTEST_HASH_SHA256, text, len, md, &md_len);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < md_len; i++)
                 snprintf(ret + 2 * i, 3, "%02x", md[i]);
+        return 0;
+}
+
+/* What run serves with, however the policy arrived. */
+struct run_policy {
+        struct policy *policy;  /* NULL: none (yet) */
+        const char *deny_all;   /* set: every request is denied with this reason */
+        char digest[2 * ATTEST_DIGEST_MAX + 1]; /* of the policy; "none" without one */
+        struct attest_config attest;
+        struct attest_result att; /* the verdict, or (from host) the measurement */
+        char why[512];            /* storage for deny_all */
+};
+
+static void run_policy_done(struct run_policy *rp)
+{
+        rp->policy = policy_free(rp->policy);
+}
+
+static void report_policy_error(const struct policy_error *e, const char *fallback)
+{
+        if (e->line > 0)
+                log_error(0, "%s:%u:%u: %s", e->file, e->line, e->column, e->message);
+        else
+                log_error(0, "%s: %s", e->file ? e->file : fallback, e->message);
+}
+
+/*
+ * --initdata: the document's digest is what the TEE holds; the policy is its
+ * [data] "ccgate.yaml". Returns 0 (with deny_all set when it cannot be used)
+ * or -errno when the check itself failed.
+ */
+static int load_initdata(const struct run_options *o, struct run_policy *rp)
+{
+        _cleanup_free_ uint8_t *doc = NULL;
+        struct attest_initdata init = { 0 };
+        struct policy_error perr = { 0 };
+        char name[PATH_MAX + 32];
+        size_t len = 0;
+        int r;
+
+        r = read_file_bounded(o->initdata_path, ATTEST_INPUT_MAX, &doc, &len);
+        if (r < 0) {
+                log_error(r, "cannot read the initdata document %s", o->initdata_path);
+                rp->deny_all = "the initdata document could not be read";
+                return 0;
+        }
+        r = attest_initdata_parse(doc, len, &init, rp->why, sizeof(rp->why));
+        if (r == -EBADMSG) {
+                log_error(0, "%s: %s", o->initdata_path, rp->why);
+                rp->deny_all = "the initdata document is invalid";
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        snprintf(name, sizeof(name), "%s [data] " ATTEST_INITDATA_POLICY_KEY, o->initdata_path);
+        r = policy_load_buffer(name, (const uint8_t *)init.policy, init.policy_len, &rp->policy,
+                               &perr);
+        attest_initdata_done(&init);
+        if (r < 0) {
+                report_policy_error(&perr, name);
+                rp->deny_all = "the policy did not load";
+                return 0;
+        }
+        return attest_verify_policy(&rp->attest, doc, len, &rp->att);
+}
+
+/* Load the policy the options name and check it against the TEE. 0 or -errno. */
+static int load_policy(const struct run_options *o, struct run_policy *rp)
+{
+        struct policy_error perr = { 0 };
+        int r;
+
+        snprintf(rp->digest, sizeof(rp->digest), "none");
+        rp->attest = (struct attest_config){
+                .tee = attest_tee_from_string(o->tee),
+                .binding = o->initdata_path ? ATTEST_BINDING_INITDATA : ATTEST_BINDING_DIRECT,
+                .report_file = o->tee_report,
+        };
+
+        if (o->policy_from_host) {
+                /* Measure now; the policy is matched when SetPolicyRequest brings it. */
+                r = attest_measure(&rp->attest, &rp->att);
+                if (r < 0)
+                        return r;
+                if (!rp->att.have_report && !rp->att.dev_mode) {
+                        log_error(0, "no TEE report: %s", rp->att.reason);
+                        log_error(0, "no SetPolicyRequest can be accepted: every request "
+                                     "will be denied");
+                }
+                return 0;
+        }
+
+        if (o->initdata_path) {
+                r = load_initdata(o, rp);
+                if (r < 0 || rp->deny_all)
+                        return r;
+        } else {
+                r = policy_load_file(o->policy_path, &rp->policy, &perr);
+                if (r < 0) {
+                        /* Fail closed but stay up: the host learns why from every denial. */
+                        report_policy_error(&perr, o->policy_path);
+                        log_error(0, "the policy did not load: every request will be denied");
+                        rp->deny_all = "the policy did not load";
+                        return 0;
+                }
+                size_t len;
+                const uint8_t *text = policy_text(rp->policy, &len);
+
+                r = attest_verify_policy(&rp->attest, text, len, &rp->att);
+                if (r < 0)
+                        return r;
+        }
+
+        r = policy_sha256_hex(rp->policy, rp->digest);
+        if (r < 0)
+                return r;
+        if (!rp->att.bound && !rp->att.dev_mode) {
+                log_error(0, "the policy is not attested: %s", rp->att.reason);
+                snprintf(rp->why, sizeof(rp->why), "%s", rp->att.reason);
+                rp->deny_all = rp->why;
+        }
         return 0;
 }
 
@@ -306,17 +457,13 @@ static int stop_signals(void)
 
 int cmd_run(int argc, char **argv)
 {
-        _cleanup_(policy_freep) struct policy *policy = NULL;
+        _cleanup_(run_policy_done) struct run_policy rp = { 0 };
         _cleanup_(audit_closep) struct audit_log *audit = NULL;
         _cleanup_close_ int listen_fd = -1, stop_fd = -1;
         struct sock_address listen_addr;
         struct proxy_config config = { 0 };
-        struct policy_error perr = { 0 };
-        const char *deny_all = NULL;
-        char digest[65] = "none";
         char buf[128];
         struct run_options o;
-        struct attest_result att = { 0 };
         char hooks[128];
         struct gate gate;
         int r;
@@ -338,47 +485,15 @@ int cmd_run(int argc, char **argv)
         config.max_inflight = o.max_inflight;
         config.frame_timeout_s = o.frame_timeout_s;
 
-        r = policy_load_file(o.policy_path, &policy, &perr);
+        r = load_policy(&o, &rp);
         if (r < 0) {
-                /* Fail closed but stay up: the host learns why from every denial. */
-                if (perr.line > 0)
-                        log_error(0, "%s:%u:%u: %s", perr.file, perr.line, perr.column, perr.message);
-                else
-                        log_error(0, "%s: %s", o.policy_path, perr.message);
-                log_error(0, "the policy did not load: every request will be denied");
-                deny_all = "the policy did not load";
-        } else {
-                size_t len;
-                const uint8_t *text = policy_text(policy, &len);
-
-                r = sha256_hex(text, len, digest, sizeof(digest));
-                if (r < 0) {
-                        log_error(r, "computing the policy digest");
-                        return 1;
-                }
+                log_error(r, "checking the policy against the TEE report");
+                return 1;
         }
-
-        if (policy) {
-                size_t len;
-                const uint8_t *text = policy_text(policy, &len);
-
-                r = attest_verify_policy(&(struct attest_config){
-                                                 .tee = attest_tee_from_string(o.tee),
-                                                 .binding = ATTEST_BINDING_DIRECT,
-                                                 .report_file = o.tee_report,
-                                         },
-                                         text, len, &att);
-                if (r < 0) {
-                        log_error(r, "checking the policy against the TEE report");
+        if (rp.deny_all || (o.policy_from_host && !rp.att.have_report && !rp.att.dev_mode)) {
+                if (o.tee_required)
                         return 1;
-                }
-                if (!att.bound && !att.dev_mode) {
-                        log_error(0, "the policy is not attested: %s", att.reason);
-                        if (o.tee_required)
-                                return 1;
-                        log_error(0, "every request will be denied");
-                        deny_all = att.reason;
-                }
+                log_error(0, "every request will be denied");
         }
 
         /* Which eBPF hooks guard the agent is part of every audit log's genesis. */
@@ -390,7 +505,7 @@ int cmd_run(int argc, char **argv)
                                .sync = o.audit_sync,
                                .sync_interval_ms = o.audit_sync_ms,
                                .rotate_bytes = o.audit_rotate_bytes,
-                               .policy_digest = digest,
+                               .policy_digest = rp.digest,
                                .tee = o.tee,
                                .hooks = hooks,
                        },
@@ -412,7 +527,9 @@ int cmd_run(int argc, char **argv)
                 return 1;
         }
 
-        r = gate_init(&gate, policy, audit, deny_all);
+        r = gate_init(&gate, rp.policy, audit, rp.deny_all);
+        if (r >= 0 && o.policy_from_host)
+                r = gate_await_policy(&gate, &rp.attest, &rp.att);
         if (r < 0) {
                 log_error(r, "setting up the gate");
                 return 1;
@@ -420,12 +537,16 @@ int cmd_run(int argc, char **argv)
 
         log_notice("listening on %s, agent at %s", addr_to_string(&listen_addr, buf, sizeof(buf)),
                    o.agent);
-        log_notice("policy %s sha256:%s", o.policy_path, digest);
-        if (policy && policy_mode(policy) == POLICY_MODE_AUDIT)
+        if (o.policy_from_host)
+                log_notice("no policy yet: waiting for an attested SetPolicyRequest from the host");
+        else
+                log_notice("policy %s sha256:%s", o.policy_path ? o.policy_path : o.initdata_path,
+                           rp.digest);
+        if (rp.policy && policy_mode(rp.policy) == POLICY_MODE_AUDIT)
                 log_warning(0, "POLICY IN AUDIT MODE: requests the policy denies are FORWARDED "
                                "and only recorded");
-        if (att.bound)
-                log_notice("policy digest attested by %s (%s)", att.tee_name, att.source);
+        if (rp.att.bound)
+                log_notice("policy digest attested by %s (%s)", rp.att.tee_name, rp.att.source);
         if (strcmp(o.tee, "none") == 0)
                 log_warning(0, "NO TEE (--tee none): the policy is not bound to any attestation; "
                                "development only");

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "load_util.h"
 #include "policy_compiled.h"
 #include "policy_error.h"
@@ -65,66 +66,18 @@ int policy_load_buffer(const char *name, const uint8_t *buf, size_t len, struct 
         return 0;
 }
 
-static int read_all(int fd, uint8_t **ret, size_t *ret_len)
-{
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len = 0, cap = 0;
-
-        for (;;) {
-                ssize_t k;
-
-                if (len == cap) {
-                        size_t ncap = cap ? cap * 2 : 64 * 1024;
-                        uint8_t *nbuf;
-
-                        if (cap >= (size_t)POLICY_TEXT_MAX + 1)
-                                return -EFBIG;
-                        if (ncap > (size_t)POLICY_TEXT_MAX + 1)
-                                ncap = (size_t)POLICY_TEXT_MAX + 1;
-                        nbuf = realloc(buf, ncap);
-                        if (!nbuf)
-                                return -ENOMEM;
-                        buf = nbuf;
-                        cap = ncap;
-                }
-                k = read(fd, buf + len, cap - len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t)k;
-        }
-        if (len > POLICY_TEXT_MAX)
-                return -EFBIG;
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
-}
-
 int policy_load_file(const char *path, struct policy **ret, struct policy_error *err)
 {
-        _cleanup_close_ int fd = -1;
         _cleanup_free_ uint8_t *buf = NULL;
-        struct stat st;
         size_t len = 0;
         int r;
 
         if (err)
                 *err = (struct policy_error){ 0 };
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return policy_error_errno(err, -errno, path, 0, 0, "cannot open: %s",
-                                          strerror(errno));
-        if (fstat(fd, &st) < 0)
-                return policy_error_errno(err, -errno, path, 0, 0, "cannot stat: %s",
-                                          strerror(errno));
-        if (S_ISDIR(st.st_mode))
-                return policy_error_errno(err, -EISDIR, path, 0, 0,
+        r = read_file_bounded(path, POLICY_TEXT_MAX, &buf, &len);
+        if (r == -EISDIR)
+                return policy_error_errno(err, r, path, 0, 0,
                                           "is a directory, expected a policy file");
-        r = read_all(fd, &buf, &len);
         if (r == -EFBIG)
                 return policy_error_errno(err, r, path, 0, 0, "the policy is larger than %u bytes",
                                           POLICY_TEXT_MAX);

@@ -239,9 +239,9 @@ static void test_load_file(void **state)
         assert_int_equal(policy_load_file("/nonexistent/policy.yaml", &p, &err), -ENOENT);
         assert_null(p);
         assert_int_equal(err.line, 0);
-        assert_string_equal(err.message, "cannot open: No such file or directory");
+        assert_string_equal(err.message, "cannot read: No such file or directory");
         policy_error_format(&err, msg, sizeof(msg));
-        assert_string_equal(msg, "/nonexistent/policy.yaml: cannot open: No such file or directory");
+        assert_string_equal(msg, "/nonexistent/policy.yaml: cannot read: No such file or directory");
 }
 
 struct bad_policy {
