@@ -285,6 +285,20 @@ static unsigned warn_exec(const struct policy *p, const struct policy_container_
         return n;
 }
 
+static void print_required_hooks(const struct policy *p)
+{
+        const char *sep = "";
+
+        printf("required eBPF hooks: ");
+        for (size_t h = 0; policy_hook_names[h]; h++) {
+                if (!policy_requires_hook(p, policy_hook_names[h]))
+                        continue;
+                printf("%s%s", sep, policy_hook_names[h]);
+                sep = ", ";
+        }
+        printf("%s\n", *sep ? " (without them every request is denied)" : "none");
+}
+
 static unsigned check_warnings(const struct policy *p)
 {
         bool sandbox = false;
@@ -354,8 +368,10 @@ int cmd_policy_check(int argc, char **argv)
         if (load_policy(argv[optind], &p) < 0)
                 return 1;
         if (!quiet) {
-                printf("%s: valid policy, version 1, mode %s\n\n", argv[optind],
+                printf("%s: valid policy, version 1, mode %s\n", argv[optind],
                        policy_mode_to_string(policy_mode(p)));
+                print_required_hooks(p);
+                printf("\n");
                 print_requests(p);
                 printf("\n");
                 print_containers(p);

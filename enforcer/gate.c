@@ -42,12 +42,13 @@ int gate_init(struct gate *g, const struct policy *policy, struct audit_log *aud
 }
 
 int gate_await_policy(struct gate *g, const struct attest_config *c,
-                      const struct attest_result *measured)
+                      const struct attest_result *measured, const char *active_hooks)
 {
-        if (!c || !measured || g->policy || g->deny_all_reason)
+        if (!c || !measured || !active_hooks || g->policy || g->deny_all_reason)
                 return -EINVAL;
         g->await_attest = c;
         g->await_measured = measured;
+        g->await_hooks = active_hooks;
         return 0;
 }
 
@@ -202,6 +203,7 @@ static int gate_setpolicy(struct gate *g, uint64_t conn_id, uint32_t stream_id,
         struct attest_result res;
         char digest[2 * ATTEST_DIGEST_MAX + 1] = "";
         char reason[sizeof(res.reason) + 160];
+        char missing[128];
         /* The decoder rejects strings with NUL bytes: strlen is the wire length. */
         size_t text_len = strlen(m->policy);
         struct decision d;
@@ -226,6 +228,13 @@ static int gate_setpolicy(struct gate *g, uint64_t conn_id, uint32_t stream_id,
                          "the delivered policy is attested but does not load (line %u, column %u)",
                          perr.line, perr.column);
                 d = gate_deny(GATE_RULE_SETPOLICY_INVALID, reason);
+                goto finish;
+        }
+        if (policy_hooks_missing(p, g->await_hooks, missing, sizeof(missing)) > 0) {
+                snprintf(reason, sizeof(reason),
+                         "the delivered policy requires eBPF hooks that are not active: %s",
+                         missing);
+                d = gate_deny(GATE_RULE_HOOKS, reason);
                 goto finish;
         }
         r = policy_digest_hex(p, digest);
@@ -262,6 +271,7 @@ finish:
         g->policy = g->owned_policy;
         g->await_attest = NULL;
         g->await_measured = NULL;
+        g->await_hooks = NULL;
         ret->action = GATE_REPLY;
         ret->code = TTRPC_CODE_OK;
         ret->message[0] = '\0';
@@ -312,7 +322,8 @@ int gate_request(struct gate *g, uint64_t conn_id, uint32_t stream_id, const uin
         if (g->await_attest && info.method->id == AGENT_SET_POLICY)
                 return gate_setpolicy(g, conn_id, stream_id, payload, len, &info, ret);
         if (g->deny_all_reason) {
-                d = gate_deny(GATE_RULE_ATTESTATION, g->deny_all_reason);
+                d = gate_deny(g->deny_all_rule ? g->deny_all_rule : GATE_RULE_ATTESTATION,
+                              g->deny_all_reason);
                 goto finish;
         }
         if (!g->policy) {

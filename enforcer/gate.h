@@ -30,6 +30,8 @@ struct audit_log;
 #define GATE_RULE_AUDIT "audit-unavailable"
 #define GATE_RULE_SETPOLICY "setpolicy"                 /* a delivered policy was accepted */
 #define GATE_RULE_SETPOLICY_INVALID "setpolicy-invalid" /* ... was attested but does not load */
+#define GATE_RULE_HOOKS "required-hooks" /* the policy's require_hooks are not all active */
+#define GATE_RULE_POLICY_INVALID "policy-invalid" /* the policy given at start did not load */
 
 /* Longest denial message sent to the host. */
 #define GATE_MESSAGE_MAX 512u
@@ -55,9 +57,11 @@ struct gate {
         /* Set while the gate waits for its policy from the host (gate_await_policy). */
         const struct attest_config *await_attest;
         const struct attest_result *await_measured;
+        const char *await_hooks; /* active eBPF hooks, "a,b" or "none" */
         struct policy_state *state;
         struct audit_log *audit;
         const char *deny_all_reason; /* set: every request is denied with this reason */
+        const char *deny_all_rule;   /* ... and this rule id (NULL: GATE_RULE_ATTESTATION) */
         struct arena arena;          /* decode memory for the request being decided */
         uint64_t n_allowed, n_denied, n_would_deny;
 };
@@ -75,14 +79,15 @@ void gate_done(struct gate *g);
  * Start without a policy and take it from the host: the first SetPolicyRequest
  * whose policy digest matches the field the TEE measured (measured, read once
  * at start; dev mode accepts it unattested, and says so in the audit record)
- * and that loads is enforced from then on and sealed. Until then every request
+ * and that loads, and whose require_hooks are among active_hooks (names,
+ * comma-separated), is enforced from then on and sealed. Until then every request
  * is denied (no-policy), and a refused SetPolicy changes nothing. ccgate answers
  * the SetPolicyRequest itself: the agent never sees it. c and measured are
  * borrowed and must outlive the gate. Returns 0, or -EINVAL when the gate
  * already has a policy.
  */
 int gate_await_policy(struct gate *g, const struct attest_config *c,
-                      const struct attest_result *measured);
+                      const struct attest_result *measured, const char *active_hooks);
 
 /*
  * Decide one request frame. conn_id and stream_id identify it in the audit log.

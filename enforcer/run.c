@@ -32,6 +32,8 @@ struct run_options {
         const char *audit_path;
         const char *tee;
         const char *tee_report; /* fixture report bytes (tests, offline checks) */
+        const char *cgroup;     /* the cgroup v2 directory to move into at start */
+        const char *pin_dir;    /* where the eBPF hooks are pinned (NULL: GUARD_PIN_DIR) */
         bool tee_required;
         enum audit_sync audit_sync;
         unsigned audit_sync_ms;
@@ -94,6 +96,12 @@ static void run_usage(FILE *f)
                 "                          the policy is not attested\n"
                 "      --tee-report FILE   take the TEE report from FILE (raw SNP report, TDX\n"
                 "                          TDREPORT or quote) instead of the hardware\n"
+                "      --cgroup DIR        move into this cgroup v2 directory at start (created\n"
+                "                          if missing). Default: when the connect_unix hook is\n"
+                "                          active, ccgate under the cgroup2 mount, the cgroup\n"
+                "                          'ccgate hooks install' lets reach the agent\n"
+                "      --pin-dir DIR       where 'ccgate hooks install' pinned the hooks\n"
+                "                          (default " GUARD_PIN_DIR ")\n"
                 "      --max-connections N host connections served at once (default %u)\n"
                 "      --max-inflight N    requests in flight per connection (default %u)\n"
                 "      --frame-timeout S   close a host connection that leaves one frame\n"
@@ -150,7 +158,7 @@ static int run_parse(int argc, char **argv, struct run_options *o)
 {
         enum { OPT_SYNC = 256, OPT_ROTATE, OPT_TEE, OPT_MAXCONN, OPT_MAXINFLIGHT, OPT_LOGLEVEL,
                OPT_FRAME_TIMEOUT, OPT_TEE_REQUIRED, OPT_TEE_REPORT, OPT_INITDATA,
-               OPT_FROM_HOST };
+               OPT_FROM_HOST, OPT_CGROUP, OPT_PIN_DIR };
         static const struct option longopts[] = {
                 { "listen", required_argument, NULL, 'l' },
                 { "agent", required_argument, NULL, 'a' },
@@ -163,6 +171,8 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 { "tee", required_argument, NULL, OPT_TEE },
                 { "tee-required", no_argument, NULL, OPT_TEE_REQUIRED },
                 { "tee-report", required_argument, NULL, OPT_TEE_REPORT },
+                { "cgroup", required_argument, NULL, OPT_CGROUP },
+                { "pin-dir", required_argument, NULL, OPT_PIN_DIR },
                 { "max-connections", required_argument, NULL, OPT_MAXCONN },
                 { "max-inflight", required_argument, NULL, OPT_MAXINFLIGHT },
                 { "log-level", required_argument, NULL, OPT_LOGLEVEL },
@@ -188,6 +198,15 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 case 'o': o->audit_path = optarg; break;
                 case OPT_INITDATA: o->initdata_path = optarg; break;
                 case OPT_FROM_HOST: o->policy_from_host = true; break;
+                case OPT_PIN_DIR: o->pin_dir = optarg; break;
+                case OPT_CGROUP:
+                        if (optarg[0] != '/') {
+                                fprintf(stderr, "ccgate run: --cgroup: expected an absolute "
+                                                "cgroup v2 directory, got '%s'\n", optarg);
+                                return -EINVAL;
+                        }
+                        o->cgroup = optarg;
+                        break;
                 case OPT_SYNC:
                         if (strcmp(optarg, "every") == 0) {
                                 o->audit_sync = AUDIT_SYNC_EVERY;
@@ -300,6 +319,7 @@ static int policy_sha256_hex(const struct policy *p, char ret[2 * ATTEST_DIGEST_
 struct run_policy {
         struct policy *policy;  /* NULL: none (yet) */
         const char *deny_all;   /* set: every request is denied with this reason */
+        const char *deny_rule;  /* ... and this rule id */
         char digest[2 * ATTEST_DIGEST_MAX + 1]; /* of the policy; "none" without one */
         struct attest_config attest;
         struct attest_result att; /* the verdict, or (from host) the measurement */
@@ -337,12 +357,14 @@ static int load_initdata(const struct run_options *o, struct run_policy *rp)
         if (r < 0) {
                 log_error(r, "cannot read the initdata document %s", o->initdata_path);
                 rp->deny_all = "the initdata document could not be read";
+                rp->deny_rule = GATE_RULE_POLICY_INVALID;
                 return 0;
         }
         r = attest_initdata_parse(doc, len, &init, rp->why, sizeof(rp->why));
         if (r == -EBADMSG) {
                 log_error(0, "%s: %s", o->initdata_path, rp->why);
                 rp->deny_all = "the initdata document is invalid";
+                rp->deny_rule = GATE_RULE_POLICY_INVALID;
                 return 0;
         }
         if (r < 0)
@@ -354,6 +376,7 @@ static int load_initdata(const struct run_options *o, struct run_policy *rp)
         if (r < 0) {
                 report_policy_error(&perr, name);
                 rp->deny_all = "the policy did not load";
+                rp->deny_rule = GATE_RULE_POLICY_INVALID;
                 return 0;
         }
         return attest_verify_policy(&rp->attest, doc, len, &rp->att);
@@ -396,6 +419,7 @@ static int load_policy(const struct run_options *o, struct run_policy *rp)
                         report_policy_error(&perr, o->policy_path);
                         log_error(0, "the policy did not load: every request will be denied");
                         rp->deny_all = "the policy did not load";
+                        rp->deny_rule = GATE_RULE_POLICY_INVALID;
                         return 0;
                 }
                 size_t len;
@@ -413,22 +437,22 @@ static int load_policy(const struct run_options *o, struct run_policy *rp)
                 log_error(0, "the policy is not attested: %s", rp->att.reason);
                 snprintf(rp->why, sizeof(rp->why), "%s", rp->att.reason);
                 rp->deny_all = rp->why;
+                rp->deny_rule = GATE_RULE_ATTESTATION;
         }
         return 0;
 }
 
 /* The pinned hooks that are active now, as "connect_unix,lsm_exec" or "none". */
-static void hooks_active(char *buf, size_t len)
+static void hooks_active(const struct guard_status *st, char *buf, size_t len)
 {
-        struct guard_status st;
         size_t n = 0;
 
         snprintf(buf, len, "none");
-        if (guard_status(NULL, &st) < 0 || st.active == 0)
+        if (st->active == 0)
                 return;
         buf[0] = '\0';
         for (int h = 0; h < _GUARD_HOOK_MAX; h++) {
-                if (!(st.active & GUARD_HOOK_BIT(h)))
+                if (!(st->active & GUARD_HOOK_BIT(h)))
                         continue;
                 int k = snprintf(buf + n, len - n, "%s%s", n ? "," : "",
                                  guard_hook_name((enum guard_hook)h));
@@ -436,6 +460,50 @@ static void hooks_active(char *buf, size_t len)
                         break;
                 n += (size_t)k;
         }
+}
+
+/*
+ * Move into ccgate's own cgroup: the one connect_unix lets reach the agent.
+ * Without --cgroup and without that hook, stay where we are. A cgroup that is
+ * not the allowed one is reported: the hook then refuses our agent
+ * connections, and the host gets UNAVAILABLE (closed, never open).
+ */
+static int enter_cgroup(const char *dir, const struct guard_status *st)
+{
+        bool guarded = st->active & GUARD_HOOK_BIT(GUARD_HOOK_CONNECT_UNIX);
+        char root[PATH_MAX], path[PATH_MAX];
+        const char *name = "ccgate";
+        uint64_t id;
+        int r;
+
+        if (!dir && !guarded)
+                return 0;
+        if (dir) {
+                const char *slash = strrchr(dir, '/');
+                size_t n = (size_t)(slash - dir);
+
+                if (n >= sizeof(root) || slash[1] == '\0')
+                        return -EINVAL;
+                memcpy(root, dir, n);
+                root[n] = '\0';
+                name = slash + 1;
+        }
+        r = guard_cgroup_enter(dir ? (root[0] ? root : "/") : NULL, name, path, sizeof(path));
+        if (r < 0) {
+                log_error(r, "cannot move into the cgroup %s", dir ? dir : "ccgate");
+                return r;
+        }
+        log_notice("running in cgroup %s", path);
+        if (!guarded)
+                return 0;
+        r = guard_cgroup_id(path, &id);
+        if (r < 0)
+                return r;
+        if (id != st->ccgate_cgroup_id)
+                log_error(0, "agent_guard lets only cgroup id %" PRIu64 " reach the agent, and %s "
+                             "is %" PRIu64 ": agent connections will be refused",
+                          st->ccgate_cgroup_id, path, id);
+        return 0;
 }
 
 static int stop_signals(void)
@@ -464,7 +532,8 @@ int cmd_run(int argc, char **argv)
         struct proxy_config config = { 0 };
         char buf[128];
         struct run_options o;
-        char hooks[128];
+        char hooks[128], missing[128];
+        struct guard_status guard;
         struct gate gate;
         int r;
 
@@ -485,20 +554,36 @@ int cmd_run(int argc, char **argv)
         config.max_inflight = o.max_inflight;
         config.frame_timeout_s = o.frame_timeout_s;
 
+        /* Which eBPF hooks guard the agent: the policy may require some, and
+         * every audit log's genesis names them. */
+        if (guard_status(o.pin_dir, &guard) < 0)
+                guard = (struct guard_status){ 0 };
+        hooks_active(&guard, hooks, sizeof(hooks));
+        log_notice("active eBPF hooks: %s", hooks);
+        if (enter_cgroup(o.cgroup, &guard) < 0)
+                return 1;
+
         r = load_policy(&o, &rp);
         if (r < 0) {
                 log_error(r, "checking the policy against the TEE report");
                 return 1;
         }
-        if (rp.deny_all || (o.policy_from_host && !rp.att.have_report && !rp.att.dev_mode)) {
+        if (rp.policy && !rp.deny_all &&
+            policy_hooks_missing(rp.policy, hooks, missing, sizeof(missing)) > 0) {
+                log_error(0, "the policy requires eBPF hooks that are not active: %s "
+                             "(see 'ccgate hooks install')", missing);
+                snprintf(rp.why, sizeof(rp.why),
+                         "the policy requires eBPF hooks that are not active: %s", missing);
+                rp.deny_all = rp.why;
+                rp.deny_rule = GATE_RULE_HOOKS;
+        }
+        if ((rp.deny_all && strcmp(rp.deny_rule, GATE_RULE_ATTESTATION) == 0) ||
+            (o.policy_from_host && !rp.att.have_report && !rp.att.dev_mode)) {
                 if (o.tee_required)
                         return 1;
-                log_error(0, "every request will be denied");
         }
-
-        /* Which eBPF hooks guard the agent is part of every audit log's genesis. */
-        hooks_active(hooks, sizeof(hooks));
-        log_notice("active eBPF hooks: %s", hooks);
+        if (rp.deny_all)
+                log_error(0, "every request will be denied: %s", rp.deny_all);
 
         r = audit_open(&(struct audit_options){
                                .path = o.audit_path,
@@ -528,8 +613,9 @@ int cmd_run(int argc, char **argv)
         }
 
         r = gate_init(&gate, rp.policy, audit, rp.deny_all);
+        gate.deny_all_rule = rp.deny_rule;
         if (r >= 0 && o.policy_from_host)
-                r = gate_await_policy(&gate, &rp.attest, &rp.att);
+                r = gate_await_policy(&gate, &rp.attest, &rp.att, hooks);
         if (r < 0) {
                 log_error(r, "setting up the gate");
                 return 1;

@@ -2,6 +2,7 @@
 /* Loading entry points and accessors of struct policy. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -96,6 +97,58 @@ const uint8_t *policy_text(const struct policy *p, size_t *ret_len)
         if (ret_len)
                 *ret_len = p->text_len;
         return p->text;
+}
+
+const char *const policy_hook_names[] = {
+        "connect_unix", "lsm_unix_inode", "lsm_exec", "lsm_ptrace", "lsm_proc_mem", "lsm_vsock",
+        NULL,
+};
+
+bool policy_requires_hook(const struct policy *p, const char *name)
+{
+        for (unsigned h = 0; policy_hook_names[h]; h++)
+                if (strcmp(policy_hook_names[h], name) == 0)
+                        return p->required_hooks & (1u << h);
+        return false;
+}
+
+/* Whether name is one item of the comma-separated list. */
+static bool list_has(const char *list, const char *name)
+{
+        size_t n = strlen(name);
+
+        for (const char *s = list; *s;) {
+                size_t k = strcspn(s, ",");
+
+                if (k == n && strncmp(s, name, n) == 0)
+                        return true;
+                s += k;
+                if (*s == ',')
+                        s++;
+        }
+        return false;
+}
+
+unsigned policy_hooks_missing(const struct policy *p, const char *active, char *missing,
+                              size_t missing_len)
+{
+        unsigned n = 0;
+        size_t used = 0;
+
+        if (missing && missing_len)
+                missing[0] = '\0';
+        for (unsigned h = 0; policy_hook_names[h]; h++) {
+                if (!(p->required_hooks & (1u << h)) || list_has(active, policy_hook_names[h]))
+                        continue;
+                n++;
+                if (missing && used < missing_len) {
+                        int k = snprintf(missing + used, missing_len - used, "%s%s",
+                                         used ? "," : "", policy_hook_names[h]);
+                        if (k > 0)
+                                used += (size_t)k;
+                }
+        }
+        return n;
 }
 
 const char *verdict_to_string(enum verdict v)

@@ -89,6 +89,24 @@ DEFINE_PTR_CLEANUP(struct policy, policy_free)
 
 enum policy_mode policy_mode(const struct policy *p);
 
+/*
+ * The eBPF hooks a policy can require (require_hooks), NULL-terminated; the
+ * same names the guard reports (bpf/guard.h guard_hook_name()).
+ */
+extern const char *const policy_hook_names[];
+
+/* Whether the policy requires hook name (one of policy_hook_names). */
+bool policy_requires_hook(const struct policy *p, const char *name);
+
+/*
+ * Check the policy's require_hooks against the active hooks, given as their
+ * names separated by commas ("connect_unix,lsm_exec", or "none"). Writes the
+ * missing ones, comma-separated, to missing (may be NULL) and returns how
+ * many are missing.
+ */
+unsigned policy_hooks_missing(const struct policy *p, const char *active, char *missing,
+                              size_t missing_len);
+
 /* The exact bytes the policy was loaded from: what its attested digest covers. */
 const uint8_t *policy_text(const struct policy *p, size_t *ret_len);
 

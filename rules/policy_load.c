@@ -14,7 +14,8 @@
 
 #define POLICY_VERSION "1"
 
-static const char *const top_keys[] = { "version", "mode", "requests", "containers", "copy_file", NULL };
+static const char *const top_keys[] = { "version", "mode", "require_hooks", "requests",
+                                        "containers", "copy_file", NULL };
 static const char *const rule_keys[] = { "decision", "id", "reason", "fields", NULL };
 static const char *const decision_words[] = { "allow", "deny", NULL };
 static const char *const mode_words[] = { "enforce", "audit", NULL };
@@ -48,6 +49,34 @@ static int load_mode(struct load_ctx *c, const struct ynode *root, enum policy_m
         if (r < 0)
                 return r;
         *ret = i == 0 ? POLICY_MODE_ENFORCE : POLICY_MODE_AUDIT;
+        return 0;
+}
+
+/* `require_hooks: [connect_unix, lsm_exec, ...]`: names from POLICY_HOOK_NAMES, once each. */
+static int load_require_hooks(struct load_ctx *c, const struct ynode *root, unsigned *ret)
+{
+        const struct ynode *v = ytree_get(root, "require_hooks");
+        unsigned mask = 0;
+        int r;
+
+        *ret = 0;
+        if (!v)
+                return 0;
+        r = load_check_seq(c, v, "require_hooks");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < v->n; i++) {
+                unsigned h;
+
+                r = load_enum(c, v->items[i], "hook", policy_hook_names, &h);
+                if (r < 0)
+                        return r;
+                if (mask & (1u << h))
+                        return load_error(c, v->items[i], "hook \"%s\" is listed twice in "
+                                                          "require_hooks", policy_hook_names[h]);
+                mask |= 1u << h;
+        }
+        *ret = mask;
         return 0;
 }
 
@@ -180,6 +209,9 @@ int policy_compile(struct load_ctx *c, const struct ynode *root, struct policy *
         if (r < 0)
                 return r;
         r = load_mode(c, root, &p->mode);
+        if (r < 0)
+                return r;
+        r = load_require_hooks(c, root, &p->required_hooks);
         if (r < 0)
                 return r;
         r = match_env_init(&p->match);

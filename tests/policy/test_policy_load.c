@@ -263,8 +263,15 @@ static const struct bad_policy bad_policies[] = {
         { "version: [1]\n",
           "1:10: unsupported policy version; expected 1" },
         { "version: 1\nmod: audit\n",
-          "2:1: unknown key \"mod\" in the policy; expected one of: version, mode, requests, "
-          "containers, copy_file" },
+          "2:1: unknown key \"mod\" in the policy; expected one of: version, mode, "
+          "require_hooks, requests, containers, copy_file" },
+        { "version: 1\nrequire_hooks: connect_unix\n",
+          "2:16: expected a sequence for require_hooks, found a scalar" },
+        { "version: 1\nrequire_hooks: [connect_unix, lsm_ececve]\n",
+          "2:31: invalid hook \"lsm_ececve\"; expected one of: connect_unix, lsm_unix_inode, "
+          "lsm_exec, lsm_ptrace, lsm_proc_mem, lsm_vsock" },
+        { "version: 1\nrequire_hooks: [lsm_exec, connect_unix, lsm_exec]\n",
+          "2:41: hook \"lsm_exec\" is listed twice in require_hooks" },
         { "version: 1\nmode: permissive\n",
           "2:7: invalid mode \"permissive\"; expected one of: enforce, audit" },
         { "version: 1\nmode: [audit]\n",
