@@ -28,6 +28,8 @@
 /* Requests with a state effect in flight at once, over all connections. */
 #define PROXY_MAX_EFFECTS 256u
 /* Room for a response frame ccgate writes itself (denials, errors, drains). */
+/* Ticks (seconds) an agent with a full backlog is retried before requests get UNAVAILABLE. */
+#define PROXY_AGENT_RETRIES 10u
 #define PROXY_REPLY_MAX (TTRPC_HEADER_SIZE + GATE_MESSAGE_MAX + 64u)
 
 enum endpoint_kind {
@@ -62,7 +64,10 @@ struct conn {
         uint64_t id;
         struct endpoint host, agent;
         bool agent_connecting;
+        bool agent_waiting;      /* the agent's backlog was full: retried on the tick */
+        unsigned agent_retries;
         bool closing; /* the host side failed: close after this event */
+        bool host_eof; /* the host shut its sending side: answer what it asked, then close */
         bool dead;    /* closed, waiting to be freed */
         uint32_t last_stream_id;
         uint64_t partial_since_ns; /* when the host's unfinished frame began; 0: none */
@@ -79,6 +84,8 @@ struct proxy {
         struct conn *conns;
         struct conn *dead; /* closed in this batch of events, freed after it */
         unsigned n_conns;
+        bool accept_paused;  /* out of descriptors: the listener is not watched */
+        bool accept_starved; /* said so in the log; cleared by the next accept */
         uint64_t next_conn_id;
         struct policy_effect effects[PROXY_MAX_EFFECTS];
         uint16_t free_effects[PROXY_MAX_EFFECTS];
@@ -176,8 +183,11 @@ static int endpoint_send(struct endpoint *e, const uint8_t *data, size_t len)
 {
         size_t done = 0;
 
-        if (e->fd < 0)
+        if (e->fd < 0) {
+                if (e->kind == ENDPOINT_AGENT && e->conn->agent_waiting)
+                        return outq_append(&e->out, data, len);
                 return -ENOTCONN;
+        }
         if (outq_pending(&e->out) == 0 && !(e->kind == ENDPOINT_AGENT && e->conn->agent_connecting)) {
                 ssize_t n = send(e->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
@@ -239,8 +249,16 @@ static void conn_kill(struct proxy *p, struct conn *c)
         log_debug("conn %" PRIu64 ": closed", c->id);
 }
 
+static void accept_resume(struct proxy *p)
+{
+        if (p->accept_paused && endpoint_watch(p, &p->listener, EPOLLIN) == 0)
+                p->accept_paused = false;
+}
+
 static void conns_reap(struct proxy *p)
 {
+        if (p->dead)
+                accept_resume(p);
         while (p->dead) {
                 struct conn *c = p->dead;
 
@@ -252,6 +270,7 @@ static void conns_reap(struct proxy *p)
 /* The agent side went away: every request in flight on it is answered UNAVAILABLE. */
 static void agent_lost(struct proxy *p, struct conn *c, int error)
 {
+        c->agent_waiting = false;
         log_warning(error, "conn %" PRIu64 ": agent connection lost, %zu request(s) in flight",
                     c->id, c->n_inflight);
         for (size_t i = 0; i < c->n_inflight; i++) {
@@ -270,8 +289,18 @@ static int agent_connect(struct proxy *p, struct conn *c)
         int fd, r;
 
         fd = addr_connect(&p->config->agent, &in_progress);
+        if (fd == -EAGAIN) {
+                /* A unix socket's full backlog: the agent is there but busy. What
+                 * the host sends meanwhile is queued; the tick retries. */
+                if (!c->agent_waiting) {
+                        c->agent_waiting = true;
+                        c->agent_retries = 0;
+                }
+                return 0;
+        }
         if (fd < 0)
                 return fd;
+        c->agent_waiting = false;
         c->agent.fd = fd;
         c->agent_connecting = in_progress;
         r = endpoint_add(p, &c->agent, EPOLLIN | (in_progress ? EPOLLOUT : 0));
@@ -292,7 +321,7 @@ static void forward_request(struct proxy *p, struct conn *c, const struct ttrpc_
         };
         int r;
 
-        if (c->agent.fd < 0) {
+        if (c->agent.fd < 0 && !c->agent_waiting) {
                 r = agent_connect(p, c);
                 if (r < 0) {
                         log_warning(r, "conn %" PRIu64 ": cannot reach the agent", c->id);
@@ -519,7 +548,7 @@ static int conn_update(struct proxy *p, struct conn *c)
         uint32_t host_ev = 0, agent_ev = 0;
         int r;
 
-        if (!host_throttled(c))
+        if (!host_throttled(c) && !c->host_eof)
                 host_ev |= EPOLLIN;
         if (outq_pending(&c->host.out) > 0)
                 host_ev |= EPOLLOUT;
@@ -549,19 +578,42 @@ static int agent_connected(struct conn *c)
         return 0;
 }
 
+/*
+ * After the host's EOF: done once every request it sent is answered and the
+ * answers are out. An unfinished frame can never be finished: done too.
+ */
+static bool host_done(const struct conn *c)
+{
+        if (!c->host_eof)
+                return false;
+        if (ttrpc_reader_pending(&c->host.in) > 0 && ttrpc_reader_wanted(&c->host.in) > 0)
+                return true;
+        return c->n_inflight == 0 && ttrpc_reader_pending(&c->host.in) == 0 &&
+               outq_pending(&c->host.out) == 0;
+}
+
 static void host_event(struct proxy *p, struct conn *c, uint32_t events)
 {
         int r = 0;
+
+        /* Both directions gone after a half-close: nobody is left to answer. */
+        if (c->host_eof && (events & (EPOLLHUP | EPOLLERR)))
+                goto close;
 
         if (events & EPOLLOUT) {
                 r = endpoint_flush(&c->host);
                 if (r < 0)
                         goto close;
         }
-        if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+        if (!c->host_eof && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
                 r = endpoint_read(&c->host);
-                if (r != 0)
-                        goto close; /* EOF or error: the host is gone */
+                if (r < 0)
+                        goto close; /* the host is gone */
+                if (r > 0) {
+                        /* A half-close (shutdown(SHUT_WR)) still wants its answers. */
+                        c->host_eof = true;
+                        r = 0;
+                }
         }
         /* Frames may be waiting from an earlier throttle even without new bytes. */
         r = endpoint_frames(p, &c->host);
@@ -571,7 +623,7 @@ static void host_event(struct proxy *p, struct conn *c, uint32_t events)
         /* Replies freed room on the host side: the agent side may go on. */
         if (c->agent.fd >= 0 && endpoint_frames(p, &c->agent) < 0)
                 agent_lost(p, c, EPROTO);
-        if (c->closing)
+        if (c->closing || host_done(c))
                 goto close;
         r = conn_update(p, c);
         if (r < 0)
@@ -619,8 +671,29 @@ static void agent_event(struct proxy *p, struct conn *c, uint32_t events)
         if (endpoint_frames(p, &c->host) < 0)
                 c->closing = true;
 update:
-        if (c->closing || conn_update(p, c) < 0)
+        if (c->closing || host_done(c) || conn_update(p, c) < 0)
                 conn_kill(p, c);
+}
+
+/* Retry agent connections that found the agent's backlog full. */
+static void conns_retry_agent(struct proxy *p)
+{
+        for (struct conn *c = p->conns, *next; c; c = next) {
+                int r;
+
+                next = c->next;
+                if (!c->agent_waiting)
+                        continue;
+                r = agent_connect(p, c);
+                if (r == 0 && c->agent_waiting && ++c->agent_retries < PROXY_AGENT_RETRIES)
+                        continue;
+                if (r == 0 && c->agent_waiting)
+                        r = -EAGAIN; /* busy for too long: treat as gone */
+                if (r < 0)
+                        agent_lost(p, c, -r);
+                if (c->closing || conn_update(p, c) < 0)
+                        conn_kill(p, c);
+        }
 }
 
 static void accept_conns(struct proxy *p)
@@ -631,9 +704,25 @@ static void accept_conns(struct proxy *p)
 
                 fd = accept4(p->listener.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (fd < 0) {
-                        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                            errno == ENOMEM) {
+                                /* The listener stays readable: stop watching it, or
+                                 * the loop spins. Retried on the next tick or close. */
+                                if (!p->accept_starved)
+                                        log_warning(errno, "cannot accept connections (%u "
+                                                           "open): pausing until one closes",
+                                                    p->n_conns);
+                                p->accept_starved = true;
+                                if (endpoint_watch(p, &p->listener, 0) == 0)
+                                        p->accept_paused = true;
+                        } else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
                                 log_warning(errno, "accept");
+                        }
                         return;
+                }
+                if (p->accept_starved) {
+                        log_notice("accepting connections again (%u open)", p->n_conns);
+                        p->accept_starved = false;
                 }
                 if (p->n_conns >= p->config->max_connections) {
                         log_warning(0, "connection limit (%u) reached: refusing a connection",
@@ -746,6 +835,8 @@ int proxy_run(const struct proxy_config *config, int listen_fd, int stop_fd, str
                                 if (read(timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
                                         log_warning(errno, "reading the timer");
                                 conns_expire(&p);
+                                conns_retry_agent(&p);
+                                accept_resume(&p);
                                 break;
                         }
                         case ENDPOINT_HOST:

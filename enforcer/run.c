@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -110,6 +111,7 @@ static void run_usage(FILE *f)
                 "  -h, --help              show this help\n"
                 "\n"
                 "Signals: SIGTERM and SIGINT stop the daemon after closing every connection.\n"
+                "SIGHUP is ignored: the policy is loaded once and sealed, never reloaded.\n"
                 "Exit status: 0 after an orderly stop, 1 when serving failed, 2 on usage errors.\n",
                 PROXY_DEFAULT_MAX_CONNECTIONS, PROXY_DEFAULT_MAX_INFLIGHT,
                 PROXY_DEFAULT_FRAME_TIMEOUT_S);
@@ -506,6 +508,32 @@ static int enter_cgroup(const char *dir, const struct guard_status *st)
         return 0;
 }
 
+/*
+ * Each host connection holds two descriptors (host and agent). Raise the soft
+ * limit toward what --max-connections needs; when the hard limit is lower,
+ * say so: the proxy then pauses accepting while descriptors are short.
+ */
+static void raise_fd_limit(unsigned max_connections)
+{
+        rlim_t want = (rlim_t)max_connections * 2u + 64u;
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+                log_warning(errno, "reading RLIMIT_NOFILE");
+                return;
+        }
+        if (rl.rlim_cur >= want)
+                return;
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                log_warning(errno, "raising RLIMIT_NOFILE to %llu", (unsigned long long)rl.rlim_cur);
+        if (rl.rlim_cur < want)
+                log_warning(0, "%u connections need about %llu descriptors and the limit is %llu: "
+                               "accepting pauses when they run out",
+                            max_connections, (unsigned long long)want,
+                            (unsigned long long)rl.rlim_cur);
+}
+
 static int stop_signals(void)
 {
         sigset_t mask;
@@ -516,8 +544,9 @@ static int stop_signals(void)
         sigaddset(&mask, SIGINT);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return -errno;
-        /* Writes to a vanished peer must fail with EPIPE, not kill the daemon. */
-        if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        /* Writes to a vanished peer must fail with EPIPE, not kill the daemon.
+         * SIGHUP is no reload: the policy is loaded once and sealed. */
+        if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || signal(SIGHUP, SIG_IGN) == SIG_ERR)
                 return -errno;
         r = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         return r < 0 ? -errno : r;
@@ -601,6 +630,7 @@ int cmd_run(int argc, char **argv)
                 return 1;
         }
 
+        raise_fd_limit(config.max_connections);
         stop_fd = stop_signals();
         if (stop_fd < 0) {
                 log_error(stop_fd, "setting up signals");
