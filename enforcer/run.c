@@ -23,6 +23,7 @@
 #include "log.h"
 #include "policy.h"
 #include "proxy.h"
+#include "sandbox.h"
 
 struct run_options {
         const char *listen;
@@ -35,6 +36,7 @@ struct run_options {
         const char *tee_report; /* fixture report bytes (tests, offline checks) */
         const char *cgroup;     /* the cgroup v2 directory to move into at start */
         const char *pin_dir;    /* where the eBPF hooks are pinned (NULL: GUARD_PIN_DIR) */
+        bool no_sandbox;        /* keep capabilities and every system call (debugging) */
         bool tee_required;
         enum audit_sync audit_sync;
         unsigned audit_sync_ms;
@@ -103,6 +105,11 @@ static void run_usage(FILE *f)
                 "                          'ccgate hooks install' lets reach the agent\n"
                 "      --pin-dir DIR       where 'ccgate hooks install' pinned the hooks\n"
                 "                          (default " GUARD_PIN_DIR ")\n"
+                "      --no-sandbox        keep capabilities and skip the seccomp filter (for\n"
+                "                          debuggers and valgrind; logged loudly). By default,\n"
+                "                          once set up, ccgate drops every capability, sets\n"
+                "                          no_new_privs and allows itself only the system\n"
+                "                          calls of serving: anything else kills it\n"
                 "      --max-connections N host connections served at once (default %u)\n"
                 "      --max-inflight N    requests in flight per connection (default %u)\n"
                 "      --frame-timeout S   close a host connection that leaves one frame\n"
@@ -160,7 +167,7 @@ static int run_parse(int argc, char **argv, struct run_options *o)
 {
         enum { OPT_SYNC = 256, OPT_ROTATE, OPT_TEE, OPT_MAXCONN, OPT_MAXINFLIGHT, OPT_LOGLEVEL,
                OPT_FRAME_TIMEOUT, OPT_TEE_REQUIRED, OPT_TEE_REPORT, OPT_INITDATA,
-               OPT_FROM_HOST, OPT_CGROUP, OPT_PIN_DIR };
+               OPT_FROM_HOST, OPT_CGROUP, OPT_PIN_DIR, OPT_NO_SANDBOX };
         static const struct option longopts[] = {
                 { "listen", required_argument, NULL, 'l' },
                 { "agent", required_argument, NULL, 'a' },
@@ -175,6 +182,7 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 { "tee-report", required_argument, NULL, OPT_TEE_REPORT },
                 { "cgroup", required_argument, NULL, OPT_CGROUP },
                 { "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+                { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
                 { "max-connections", required_argument, NULL, OPT_MAXCONN },
                 { "max-inflight", required_argument, NULL, OPT_MAXINFLIGHT },
                 { "log-level", required_argument, NULL, OPT_LOGLEVEL },
@@ -201,6 +209,7 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 case OPT_INITDATA: o->initdata_path = optarg; break;
                 case OPT_FROM_HOST: o->policy_from_host = true; break;
                 case OPT_PIN_DIR: o->pin_dir = optarg; break;
+                case OPT_NO_SANDBOX: o->no_sandbox = true; break;
                 case OPT_CGROUP:
                         if (optarg[0] != '/') {
                                 fprintf(stderr, "ccgate run: --cgroup: expected an absolute "
@@ -508,6 +517,30 @@ static int enter_cgroup(const char *dir, const struct guard_status *st)
         return 0;
 }
 
+/* Give up what serving does not need. Returns 0 or -errno (already logged). */
+static int enter_sandbox(bool disabled)
+{
+        int r;
+
+        if (disabled) {
+                log_warning(0, "NO SANDBOX (--no-sandbox): capabilities kept, no seccomp filter");
+                return 0;
+        }
+        r = sandbox_drop_capabilities();
+        if (r < 0)
+                return log_error(r, "dropping capabilities");
+        r = sandbox_seccomp();
+        if (r == -EOPNOTSUPP) {
+                log_warning(0, "seccomp filter not installed: this is a sanitizer build");
+                log_notice("sandbox: no capabilities, no_new_privs");
+                return 0;
+        }
+        if (r < 0)
+                return log_error(r, "installing the seccomp filter");
+        log_notice("sandbox: no capabilities, no_new_privs, seccomp allowlist");
+        return 0;
+}
+
 /*
  * Each host connection holds two descriptors (host and agent). Raise the soft
  * limit toward what --max-connections needs; when the hard limit is lower,
@@ -667,6 +700,10 @@ int cmd_run(int argc, char **argv)
                 log_warning(0, "NO TEE (--tee none): the policy is not bound to any attestation; "
                                "development only");
 
+        if (enter_sandbox(o.no_sandbox) < 0) {
+                gate_done(&gate);
+                return 1;
+        }
         r = proxy_run(&config, listen_fd, stop_fd, &gate);
         log_notice("stopped: %" PRIu64 " allowed, %" PRIu64 " denied, %" PRIu64
                    " forwarded in audit mode", gate.n_allowed, gate.n_denied, gate.n_would_deny);

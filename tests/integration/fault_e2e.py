@@ -54,9 +54,21 @@ def rss_kib(pid):
             return int(line.split()[1])
     return -1
 
+def proc_status(pid):
+    return dict(l.rstrip("\n").split(":\t", 1) for l in open("/proc/%d/status" % pid) if ":\t" in l)
+
 tmp, agent, gate = serve()
 try:
     sock = tmp + "/host.sock"
+    # --- the daemon runs without privileges and with a syscall allowlist -----
+    st = proc_status(gate.pid)
+    check(st["CapEff"] == st["CapPrm"] == "0000000000000000", "no effective or permitted capabilities")
+    check(os.geteuid() != 0 or st["CapBnd"] == "0000000000000000", "as root: an empty bounding set")
+    check(st["NoNewPrivs"] == "1", "no_new_privs is set")
+    if "sanitizer build" in open(tmp + "/ccgate.log").read():
+        print("SKIP seccomp check: this ccgate is a sanitizer build and says it has no filter")
+    else:
+        check(st["Seccomp"].strip() == "2", "a seccomp filter is installed (Seccomp: %s)" % st["Seccomp"])
     # --- a half-closed host still gets every answer ----------------------------
     s = connect(sock)
     s.sendall(frame(1, 1, request(A, "GetGuestDetails")) + frame(3, 1, request(A, "ExecProcess")) +
