@@ -7,7 +7,7 @@ Usage: attest_e2e.py CCGATE POLICY_DIR ATTEST_TEST_DIR"""
 import hashlib, json, os, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, sys.argv[3])
-from ttrpc_peer import StubAgent, connect, call, field_bytes
+from ttrpc_peer import StubAgent, connect, call, field_bytes, ccgate_cmd
 import gen_reports
 
 CCGATE, POLICY = sys.argv[1], os.path.join(sys.argv[2], "gate.yaml")
@@ -30,7 +30,7 @@ def serve(report, extra=(), source=("--policy", POLICY), tee="snp"):
             f.write(report)
         tee_args += ["--tee-report", tmp + "/report.bin"]
     agent = StubAgent(tmp + "/agent.sock")
-    gate = subprocess.Popen([CCGATE, "run", "--listen", "unix:" + tmp + "/host.sock",
+    gate = subprocess.Popen([*ccgate_cmd(CCGATE), "run", "--listen", "unix:" + tmp + "/host.sock",
                              "--agent", "unix:" + tmp + "/agent.sock", *source,
                              "--audit-log", tmp + "/audit.log", *tee_args, *extra])
     return tmp, agent, gate

@@ -24,7 +24,7 @@ from ttrpc_peer import *
 tmp = tempfile.mkdtemp(prefix="ccgate-e2e-")
 host, agent_path, audit = tmp + "/host.sock", tmp + "/agent.sock", tmp + "/audit.log"
 agent = StubAgent(agent_path)
-gate = subprocess.Popen([CCGATE, "run", "--listen", "unix:" + host, "--agent", "unix:" + agent_path,
+gate = subprocess.Popen([*ccgate_cmd(CCGATE), "run", "--listen", "unix:" + host, "--agent", "unix:" + agent_path,
                          "--policy", POLICIES + "/gate.yaml", "--audit-log", audit, "--tee", "none"])
 try:
     s = connect(host)

@@ -7,7 +7,7 @@ running out of descriptors pauses accepting instead of spinning, and service
 resumes. Usage: fault_e2e.py CCGATE POLICY_DIR"""
 import os, random, resource, shutil, socket, struct, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ttrpc_peer import StubAgent, connect, call, frame, request, read_frame, response, field_bytes
+from ttrpc_peer import StubAgent, connect, call, frame, request, read_frame, response, field_bytes, ccgate_cmd
 
 CCGATE, POLICY = sys.argv[1], os.path.join(sys.argv[2], "gate.yaml")
 A = "grpc.AgentService"
@@ -23,7 +23,7 @@ def serve(policy=POLICY, extra=(), preexec=None):
     tmp = tempfile.mkdtemp(prefix="ccgate-fault-")
     agent = StubAgent(tmp + "/agent.sock")
     log = open(tmp + "/ccgate.log", "w")
-    gate = subprocess.Popen([CCGATE, "run", "--listen", "unix:" + tmp + "/host.sock",
+    gate = subprocess.Popen([*ccgate_cmd(CCGATE), "run", "--listen", "unix:" + tmp + "/host.sock",
                              "--agent", "unix:" + tmp + "/agent.sock", "--policy", policy,
                              "--audit-log", tmp + "/audit.log", "--tee", "none",
                              "--audit-sync", "100", *extra],

@@ -138,6 +138,9 @@ void gate_env_start_gate(struct gate_env *e, const char *policy, ...)
         int r;
 
         snprintf(policy_path, sizeof(policy_path), "%s/%s", env_or("POLICY_DIR", "policies"), policy);
+        /* meson test --setup valgrind runs ccgate under tests/valgrind/ccgate-valgrind. */
+        if (getenv("CCGATE_WRAPPER") && *getenv("CCGATE_WRAPPER"))
+                argv[n++] = getenv("CCGATE_WRAPPER");
         argv[n++] = (char *)env_or("CCGATE", "./ccgate");
         argv[n++] = (char *)"run";
         argv[n++] = (char *)"--listen";

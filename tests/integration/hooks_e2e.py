@@ -14,7 +14,7 @@
 Exit 77 with the reason when the guarded case cannot run here."""
 import json, os, shutil, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ttrpc_peer import StubAgent, connect, call
+from ttrpc_peer import StubAgent, connect, call, ccgate_cmd
 
 CCGATE, MODE = sys.argv[1], sys.argv[2]
 A = "grpc.AgentService"
@@ -35,7 +35,7 @@ def policy(tmp, hooks):
 
 def serve(tmp, pol, extra=()):
     agent = StubAgent(tmp + "/agent.sock")
-    gate = subprocess.Popen([CCGATE, "run", "--listen", "unix:" + tmp + "/host.sock",
+    gate = subprocess.Popen([*ccgate_cmd(CCGATE), "run", "--listen", "unix:" + tmp + "/host.sock",
                              "--agent", "unix:" + tmp + "/agent.sock", "--policy", pol,
                              "--audit-log", tmp + "/audit.log", "--tee", "none", *extra])
     return agent, gate

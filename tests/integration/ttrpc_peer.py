@@ -102,6 +102,11 @@ class StubAgent:
         os.unlink(self.path)
 
 # --- the run ----------------------------------------------------------------
+def ccgate_cmd(path):
+    """ccgate's argv prefix: under CCGATE_WRAPPER (valgrind) when the test setup asks."""
+    wrapper = os.environ.get("CCGATE_WRAPPER")
+    return [wrapper, path] if wrapper else [path]
+
 def connect(path, timeout=10.0):
     deadline = time.monotonic() + timeout
     while True:
