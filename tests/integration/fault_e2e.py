@@ -204,7 +204,9 @@ try:
     time.sleep(1.5)
     log = open(tmp + "/ccgate.log").read()
     n = log.count("cannot accept connections")
-    check(n == 1, "accepting pauses instead of spinning: one warning (%d)" % n)
+    # One warning per time descriptors run out (an accepted connection whose agent
+    # connect then fails may start a second); a spinning loop logs thousands.
+    check(1 <= n <= 3, "accepting pauses instead of spinning: %d warning(s)" % n)
     check(gate.poll() is None, "ccgate keeps running")
     for c in conns:
         c.close()
