@@ -10,21 +10,41 @@
 
 #include "cleanup.h"
 
+static int read_fd_bounded(int fd, size_t max, uint8_t **ret, size_t *ret_len);
+
 int read_file_bounded(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
 {
         _cleanup_close_ int fd = -1;
+
+        if (!path || strcmp(path, "-") != 0)
+                return read_file_bounded_at(AT_FDCWD, path, max, ret, ret_len);
+        fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        return read_fd_bounded(fd, max, ret, ret_len);
+}
+
+int read_file_bounded_at(int dirfd, const char *path, size_t max, uint8_t **ret,
+                         size_t *ret_len)
+{
+        _cleanup_close_ int fd = -1;
+
+        if (!path)
+                return -EINVAL;
+        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return read_fd_bounded(fd, max, ret, ret_len);
+}
+
+static int read_fd_bounded(int fd, size_t max, uint8_t **ret, size_t *ret_len)
+{
         _cleanup_free_ uint8_t *buf = NULL;
         size_t len = 0, cap = 0;
         struct stat st;
 
-        if (!path || !ret || !ret_len || max == SIZE_MAX)
+        if (!ret || !ret_len || max == SIZE_MAX)
                 return -EINVAL;
-        if (strcmp(path, "-") == 0)
-                fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-        else
-                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (S_ISDIR(st.st_mode))

@@ -12,3 +12,7 @@
  * *ret and *ret_len are untouched on failure.
  */
 int read_file_bounded(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
+
+/* The same for path relative to dirfd (AT_FDCWD: the working directory); no "-". */
+int read_file_bounded_at(int dirfd, const char *path, size_t max, uint8_t **ret,
+                         size_t *ret_len);

@@ -35,6 +35,7 @@
 
 #include "attest.h"
 #include "cleanup.h"
+#include "fileio.h"
 
 #define SNP_REPORT_LEN 0x4A0u
 #define SNP_OFF_VERSION 0x000u
@@ -170,6 +171,22 @@ int attest_digest(enum attest_hash h, const void *buf, size_t len, uint8_t out[A
                 return -EIO;
         memcpy(out, d, n);
         *ret_len = n;
+        return 0;
+}
+
+int attest_digest_hex(enum attest_hash h, const void *buf, size_t len, char *ret, size_t ret_len)
+{
+        uint8_t d[ATTEST_DIGEST_MAX];
+        size_t n;
+        int r;
+
+        r = attest_digest(h, buf, len, d, &n);
+        if (r < 0)
+                return r;
+        if (ret_len < 2 * n + 1)
+                return -ENOBUFS;
+        for (size_t i = 0; i < n; i++)
+                snprintf(ret + 2 * i, 3, "%02x", d[i]);
         return 0;
 }
 
@@ -645,38 +662,6 @@ int attest_report_parse(const uint8_t *buf, size_t len, enum attest_tee expect,
 
 /* ---- reading the report -------------------------------------------------------- */
 
-/* Read a whole file of at most max bytes; -EFBIG when larger. */
-static int read_bounded(int dirfd, const char *path, size_t max, uint8_t **ret, size_t *ret_len)
-{
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ uint8_t *b = NULL;
-        size_t n = 0;
-
-        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        b = malloc(max + 1);
-        if (!b)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t k = read(fd, b + n, max + 1 - n);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t)k;
-                if (n > max)
-                        return -EFBIG;
-        }
-        *ret_len = n;
-        *ret = TAKE_PTR(b);
-        return 0;
-}
-
 static int write_all_at(int dirfd, const char *path, const uint8_t *b, size_t n)
 {
         _cleanup_close_ int fd = -1;
@@ -752,7 +737,7 @@ static int read_tsm(const struct attest_config *c, const uint8_t rd[ATTEST_REPOR
                 why_set(why, why_len, "configfs-tsm write inblob: %s", strerror(-r));
                 goto out;
         }
-        r = read_bounded(efd, "provider", 64, &prov, &prov_len);
+        r = read_file_bounded_at(efd, "provider", 64, &prov, &prov_len);
         if (r < 0) {
                 why_set(why, why_len, "configfs-tsm read provider: %s", strerror(-r));
                 goto out;
@@ -770,7 +755,7 @@ static int read_tsm(const struct attest_config *c, const uint8_t rd[ATTEST_REPOR
                 goto out;
         }
         /* The read is what makes the kernel generate the report. */
-        r = read_bounded(efd, "outblob", ATTEST_REPORT_MAX, &blob, &blob_len);
+        r = read_file_bounded_at(efd, "outblob", ATTEST_REPORT_MAX, &blob, &blob_len);
         if (r < 0) {
                 why_set(why, why_len, "configfs-tsm read outblob (%s): %s", tee_names[tee],
                         strerror(-r));
@@ -886,7 +871,7 @@ static int read_report(const struct attest_config *c, const uint8_t rd[ATTEST_RE
 
         why[0] = '\0';
         if (c->report_file) {
-                r = read_bounded(AT_FDCWD, c->report_file, ATTEST_REPORT_MAX, &out->buf, &out->len);
+                r = read_file_bounded_at(AT_FDCWD, c->report_file, ATTEST_REPORT_MAX, &out->buf, &out->len);
                 if (r < 0) {
                         snprintf(why, why_len, "report file %s: %s", c->report_file, strerror(-r));
                         return r;

@@ -119,6 +119,9 @@ const char *attest_hash_to_string(enum attest_hash h);
 int attest_digest(enum attest_hash h, const void *buf, size_t len, uint8_t out[ATTEST_DIGEST_MAX],
                   size_t *ret_len);
 
+/* The same as lowercase hex into ret; -ENOBUFS when ret_len cannot take it and its NUL. */
+int attest_digest_hex(enum attest_hash h, const void *buf, size_t len, char *ret, size_t ret_len);
+
 /*
  * Length of the bound field for tee (32 for SNP, 48 for TDX) or -EINVAL for
  * NONE/AUTO.

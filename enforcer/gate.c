@@ -172,22 +172,6 @@ static void decode_failure(int r, struct decision *d)
         }
 }
 
-/* Lowercase hex SHA-256 of a policy's bytes: the digest audit records carry. */
-static int policy_digest_hex(const struct policy *p, char ret[2 * ATTEST_DIGEST_MAX + 1])
-{
-        uint8_t md[ATTEST_DIGEST_MAX];
-        size_t text_len, md_len;
-        const uint8_t *text = policy_text(p, &text_len);
-        int r;
-
-        r = attest_digest(ATTEST_HASH_SHA256, text, text_len, md, &md_len);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < md_len; i++)
-                snprintf(ret + 2 * i, 3, "%02x", md[i]);
-        return 0;
-}
-
 /*
  * A SetPolicyRequest while the gate waits for its policy: accept it when the
  * TEE attests its digest and it loads, record that, and answer OK ourselves.
@@ -206,11 +190,11 @@ static int gate_setpolicy(struct gate *g, uint64_t conn_id, uint32_t stream_id,
         char missing[128];
         /* The decoder rejects strings with NUL bytes: strlen is the wire length. */
         size_t text_len = strlen(m->policy);
+        const uint8_t *text = (const uint8_t *)m->policy;
         struct decision d;
         int r, internal = 0;
 
-        r = attest_check_setpolicy(g->await_attest, g->await_measured,
-                                   (const uint8_t *)m->policy, text_len, &res);
+        r = attest_check_setpolicy(g->await_attest, g->await_measured, text, text_len, &res);
         if (r < 0) {
                 d = gate_deny(GATE_RULE_INTERNAL, "the delivered policy could not be checked");
                 internal = r;
@@ -221,7 +205,7 @@ static int gate_setpolicy(struct gate *g, uint64_t conn_id, uint32_t stream_id,
                 d = gate_deny(GATE_RULE_ATTESTATION, reason);
                 goto finish;
         }
-        r = policy_load_buffer("SetPolicyRequest", (const uint8_t *)m->policy, text_len, &p, &perr);
+        r = policy_load_buffer("SetPolicyRequest", text, text_len, &p, &perr);
         if (r < 0) {
                 /* Where, not what: the message could quote the policy. */
                 snprintf(reason, sizeof(reason),
@@ -237,7 +221,8 @@ static int gate_setpolicy(struct gate *g, uint64_t conn_id, uint32_t stream_id,
                 d = gate_deny(GATE_RULE_HOOKS, reason);
                 goto finish;
         }
-        r = policy_digest_hex(p, digest);
+        text = policy_text(p, &text_len);
+        r = attest_digest_hex(ATTEST_HASH_SHA256, text, text_len, digest, sizeof(digest));
         if (r < 0) {
                 d = gate_deny(GATE_RULE_INTERNAL, "the delivered policy could not be digested");
                 internal = r;

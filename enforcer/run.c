@@ -310,22 +310,6 @@ static int run_parse(int argc, char **argv, struct run_options *o)
         return 1;
 }
 
-/* Lowercase hex SHA-256 of the policy bytes: the digest the audit log carries. */
-static int policy_sha256_hex(const struct policy *p, char ret[2 * ATTEST_DIGEST_MAX + 1])
-{
-        uint8_t md[ATTEST_DIGEST_MAX];
-        size_t len, md_len;
-        const uint8_t *text = policy_text(p, &len);
-        int r;
-
-        r = attest_digest(ATTEST_HASH_SHA256, text, len, md, &md_len);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < md_len; i++)
-                snprintf(ret + 2 * i, 3, "%02x", md[i]);
-        return 0;
-}
-
 /* What run serves with, however the policy arrived. */
 struct run_policy {
         struct policy *policy;  /* NULL: none (yet) */
@@ -397,6 +381,8 @@ static int load_initdata(const struct run_options *o, struct run_policy *rp)
 static int load_policy(const struct run_options *o, struct run_policy *rp)
 {
         struct policy_error perr = { 0 };
+        const uint8_t *text;
+        size_t len;
         int r;
 
         snprintf(rp->digest, sizeof(rp->digest), "none");
@@ -433,15 +419,14 @@ static int load_policy(const struct run_options *o, struct run_policy *rp)
                         rp->deny_rule = GATE_RULE_POLICY_INVALID;
                         return 0;
                 }
-                size_t len;
-                const uint8_t *text = policy_text(rp->policy, &len);
-
+                text = policy_text(rp->policy, &len);
                 r = attest_verify_policy(&rp->attest, text, len, &rp->att);
                 if (r < 0)
                         return r;
         }
 
-        r = policy_sha256_hex(rp->policy, rp->digest);
+        text = policy_text(rp->policy, &len);
+        r = attest_digest_hex(ATTEST_HASH_SHA256, text, len, rp->digest, sizeof(rp->digest));
         if (r < 0)
                 return r;
         if (!rp->att.bound && !rp->att.dev_mode) {
