@@ -83,19 +83,44 @@ static void outcome_deny(struct gate_outcome *o, const char *request_name, const
         gate_denial_message(o->message, sizeof(o->message), request_name, rule_id, reason);
 }
 
+static struct decision gate_deny(const char *rule_id, const char *reason)
+{
+        return (struct decision){ .verdict = VERDICT_DENY, .rule_id = rule_id, .reason = reason };
+}
+
 /*
  * Record the decision, then turn it into an outcome. An audit record that cannot
  * be written turns any decision into a denial: nothing reaches the agent unlogged.
  */
 static int gate_finish(struct gate *g, uint64_t conn_id, uint32_t stream_id,
                        const uint8_t *payload, size_t len, const struct gate_request_info *info,
-                       const struct decision *d, struct gate_outcome *ret)
+                       const struct decision *decided, struct gate_outcome *ret)
 {
         enum policy_mode mode = g->policy ? policy_mode(g->policy) : POLICY_MODE_ENFORCE;
         const char *name = info->method ? info->method->request_name : GATE_UNKNOWN_NAME;
+        struct decision reserved;
+        const struct decision *d = decided;
         bool forward = !info->answered_here &&
                        (d->verdict == VERDICT_ALLOW || d->drain ||
                         (mode == POLICY_MODE_AUDIT && info->message && !g->deny_all_reason));
+        bool holds = forward && !d->drain && d->effect.kind != POLICY_EFFECT_NONE;
+        int r;
+
+        /* What a forwarded request would create is held from now until its answer,
+         * so that a concurrent request cannot create it too. */
+        if (holds) {
+                r = policy_state_reserve(g->state, &d->effect);
+                if (r < 0) {
+                        reserved = r == -ENOSPC
+                                ? gate_deny(GATE_RULE_STATE, "ccgate's state cannot track more "
+                                                             "containers")
+                                : gate_deny(GATE_RULE_INTERNAL,
+                                            "the request's state change is already held");
+                        d = &reserved;
+                        forward = holds = false;
+                }
+        }
+
         struct audit_event ev = {
                 .conn_id = conn_id,
                 .stream_id = stream_id,
@@ -109,8 +134,6 @@ static int gate_finish(struct gate *g, uint64_t conn_id, uint32_t stream_id,
                 .reason = d->reason,
                 .mode = mode,
         };
-        int r;
-
         if (info->envelope) {
                 ev.service = info->envelope->service;
                 ev.service_len = strlen(info->envelope->service);
@@ -120,6 +143,8 @@ static int gate_finish(struct gate *g, uint64_t conn_id, uint32_t stream_id,
 
         r = audit_append(g->audit, &ev);
         if (r < 0) {
+                if (holds)
+                        policy_state_cancel(g->state, &d->effect);
                 g->n_denied++;
                 outcome_deny(ret, name, GATE_RULE_AUDIT, "the audit record could not be written");
                 return r;
@@ -146,11 +171,6 @@ static int gate_finish(struct gate *g, uint64_t conn_id, uint32_t stream_id,
         }
         outcome_deny(ret, name, d->rule_id, d->reason);
         return 0;
-}
-
-static struct decision gate_deny(const char *rule_id, const char *reason)
-{
-        return (struct decision){ .verdict = VERDICT_DENY, .rule_id = rule_id, .reason = reason };
 }
 
 static void decode_failure(int r, struct decision *d)
@@ -341,13 +361,18 @@ int gate_response(struct gate *g, const struct policy_effect *effect, const uint
 
         arena_reset(&g->arena);
         r = ttrpc_response_code(payload, len, &g->arena.allocator, &code);
-        if (r < 0)
-                return r;
-        if (code != TTRPC_CODE_OK)
-                return 0;
+        if (r < 0 || code != TTRPC_CODE_OK) {
+                policy_state_cancel(g->state, effect);
+                return r < 0 ? r : 0;
+        }
 
         r = policy_state_apply(g->state, effect);
         if (r < 0)
                 return r;
         return 1;
+}
+
+void gate_effect_cancel(struct gate *g, const struct policy_effect *effect)
+{
+        policy_state_cancel(g->state, effect);
 }

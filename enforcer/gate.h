@@ -32,6 +32,7 @@ struct audit_log;
 #define GATE_RULE_SETPOLICY_INVALID "setpolicy-invalid" /* ... was attested but does not load */
 #define GATE_RULE_HOOKS "required-hooks" /* the policy's require_hooks are not all active */
 #define GATE_RULE_POLICY_INVALID "policy-invalid" /* the policy given at start did not load */
+#define GATE_RULE_STATE "state-full" /* the state cannot hold what the request would create */
 
 /* Longest denial message sent to the host. */
 #define GATE_MESSAGE_MAX 512u
@@ -99,12 +100,15 @@ int gate_request(struct gate *g, uint64_t conn_id, uint32_t stream_id, const uin
 
 /*
  * The agent answered a forwarded request that carried an effect: apply it if
- * the answer is OK. Returns 1 when applied, 0 when the answer was an error (or
- * there was no effect), -errno when the response does not decode or the state
- * is full.
+ * the answer is OK, drop what it reserved otherwise. Returns 1 when applied, 0
+ * when the answer was an error (or there was no effect), -errno when the
+ * response does not decode (the reservation is dropped) or the state is full.
  */
 int gate_response(struct gate *g, const struct policy_effect *effect, const uint8_t *payload,
                   size_t len);
+
+/* A forwarded request with an effect will never be answered (agent or host gone). */
+void gate_effect_cancel(struct gate *g, const struct policy_effect *effect);
 
 /* Build a denial message "<Name> is blocked by policy: <rule>: <reason>". */
 void gate_denial_message(char *buf, size_t len, const char *request_name, const char *rule_id,

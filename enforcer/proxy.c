@@ -143,6 +143,15 @@ static void effect_release(struct proxy *p, uint16_t slot)
                 p->free_effects[p->n_free_effects++] = slot;
 }
 
+/* The request will never be answered: what the gate held for it is let go. */
+static void effect_drop(struct proxy *p, uint16_t slot)
+{
+        if (slot == INFLIGHT_NO_EFFECT)
+                return;
+        gate_effect_cancel(p->gate, &p->effects[slot]);
+        effect_release(p, slot);
+}
+
 static struct inflight *inflight_find(struct conn *c, uint32_t stream_id)
 {
         for (size_t i = 0; i < c->n_inflight; i++)
@@ -230,7 +239,7 @@ static void conn_kill(struct proxy *p, struct conn *c)
         if (c->dead)
                 return;
         for (size_t i = 0; i < c->n_inflight; i++)
-                effect_release(p, c->inflight[i].effect);
+                effect_drop(p, c->inflight[i].effect);
         endpoint_close(p, &c->host);
         endpoint_close(p, &c->agent);
         free(c->inflight);
@@ -276,7 +285,7 @@ static void agent_lost(struct proxy *p, struct conn *c, int error)
         for (size_t i = 0; i < c->n_inflight; i++) {
                 reply(c, c->inflight[i].stream_id, TTRPC_CODE_UNAVAILABLE,
                       "the agent is unavailable");
-                effect_release(p, c->inflight[i].effect);
+                effect_drop(p, c->inflight[i].effect);
         }
         c->n_inflight = 0;
         c->agent_connecting = false;
@@ -325,6 +334,7 @@ static void forward_request(struct proxy *p, struct conn *c, const struct ttrpc_
                 r = agent_connect(p, c);
                 if (r < 0) {
                         log_warning(r, "conn %" PRIu64 ": cannot reach the agent", c->id);
+                        gate_effect_cancel(p->gate, &o->effect);
                         reply(c, f->header.stream_id, TTRPC_CODE_UNAVAILABLE,
                               "the agent is unavailable");
                         return;
@@ -333,6 +343,7 @@ static void forward_request(struct proxy *p, struct conn *c, const struct ttrpc_
         if (o->effect.kind != POLICY_EFFECT_NONE) {
                 r = effect_take(p, &o->effect);
                 if (r < 0) {
+                        gate_effect_cancel(p->gate, &o->effect);
                         reply(c, f->header.stream_id, TTRPC_CODE_RESOURCE_EXHAUSTED,
                               "too many state-changing requests in flight");
                         return;
@@ -341,7 +352,7 @@ static void forward_request(struct proxy *p, struct conn *c, const struct ttrpc_
         }
         r = inflight_add(p, c, entry);
         if (r < 0) {
-                effect_release(p, entry.effect);
+                effect_drop(p, entry.effect);
                 reply(c, f->header.stream_id, TTRPC_CODE_RESOURCE_EXHAUSTED,
                       "too many requests in flight on this connection");
                 return;

@@ -547,10 +547,9 @@ void container_decide_create(const struct policy *p, const struct policy_state *
         const char *cid = str(req, "container_id", 0);
         const ProtobufCMessage *oci = sub(req, "OCI", 0);
         const struct container_rule *cr;
-        uint32_t bound;
         int ci, k;
 
-        if (!container_id_valid(cid) || state_container_find(s, cid, strlen(cid), &bound) == 0)
+        if (!container_id_valid(cid) || state_container_taken(s, cid, strlen(cid)))
                 { set_rule(d, &rule_bad_id); return; }
         if (!oci)
                 { set_rule(d, &rule_no_spec); return; }

@@ -129,5 +129,17 @@ int policy_decide(const struct policy *p, const struct policy_state *s,
  * requests that depend on it are denied). */
 int policy_state_apply(struct policy_state *s, const struct policy_effect *e);
 
+/*
+ * A forwarded request's effect is in flight: hold what it would take so that a
+ * concurrent request cannot take it too (the sandbox; the container id, which
+ * also counts toward its policy container's instances). Later decisions see
+ * it as taken but not bound. Returns 0, -EEXIST when it is already taken,
+ * -ENOSPC when the state is full (the caller then denies the request).
+ * policy_state_apply() turns the reservation into the binding on an OK answer;
+ * policy_state_cancel() drops it on an error answer or a lost agent.
+ */
+int policy_state_reserve(struct policy_state *s, const struct policy_effect *e);
+void policy_state_cancel(struct policy_state *s, const struct policy_effect *e);
+
 const char *verdict_to_string(enum verdict v);
 const char *policy_mode_to_string(enum policy_mode m);

@@ -11,6 +11,7 @@
 
 struct state_container {
         bool used;
+        bool pending; /* reserved by a forwarded CreateContainer, not yet answered */
         uint32_t entry;
         size_t len;
         char id[POLICY_ID_MAX + 1];
@@ -26,6 +27,7 @@ struct state_exec {
 
 struct policy_state {
         bool sandbox_created; /* stays set: a VM hosts one sandbox, once */
+        bool sandbox_pending; /* a CreateSandbox is forwarded and not yet answered */
         size_t n_containers;
         struct state_container containers[POLICY_STATE_CONTAINERS_MAX];
         uint16_t container_index[CONTAINER_SLOTS]; /* entry index + 1; 0 = empty */
@@ -140,10 +142,15 @@ int state_container_find(const struct policy_state *s, const char *id, size_t le
         if (len > POLICY_ID_MAX)
                 return -ENOENT;
         i = container_slot(s, id, len);
-        if (!s->container_index[i])
+        if (!s->container_index[i] || s->containers[s->container_index[i] - 1].pending)
                 return -ENOENT;
         *ret_entry = s->containers[s->container_index[i] - 1].entry;
         return 0;
+}
+
+bool state_container_taken(const struct policy_state *s, const char *id, size_t len)
+{
+        return len <= POLICY_ID_MAX && s->container_index[container_slot(s, id, len)] != 0;
 }
 
 size_t state_container_count(const struct policy_state *s, uint32_t entry)
@@ -176,7 +183,7 @@ int state_exec_find(const struct policy_state *s, const char *container_id, size
 
 bool state_sandbox_created(const struct policy_state *s)
 {
-        return s->sandbox_created;
+        return s->sandbox_created || s->sandbox_pending;
 }
 
 static void exec_remove(struct policy_state *s, size_t k)
@@ -191,20 +198,27 @@ static void exec_remove(struct policy_state *s, size_t k)
         e->used = false;
 }
 
-static int bind_container(struct policy_state *s, const char *id, size_t len, uint32_t entry)
+static int bind_container(struct policy_state *s, const char *id, size_t len, uint32_t entry,
+                          bool pending)
 {
         size_t i = container_slot(s, id, len);
         size_t k;
 
         if (s->container_index[i]) {
-                s->containers[s->container_index[i] - 1].entry = entry;
+                struct state_container *c = &s->containers[s->container_index[i] - 1];
+
+                if (pending)
+                        return -EEXIST; /* taken: decisions refuse a second create */
+                c->entry = entry;
+                c->pending = false;
                 return 0;
         }
         if (s->n_containers >= POLICY_STATE_CONTAINERS_MAX)
                 return -ENOSPC;
         for (k = 0; s->containers[k].used; k++)
                 ;
-        s->containers[k] = (struct state_container){ .used = true, .entry = entry, .len = len };
+        s->containers[k] = (struct state_container){ .used = true, .pending = pending,
+                                                     .entry = entry, .len = len };
         memcpy(s->containers[k].id, id, len);
         s->container_index[i] = (uint16_t)(k + 1);
         s->n_containers++;
@@ -265,7 +279,7 @@ int policy_state_apply(struct policy_state *s, const struct policy_effect *e)
         case POLICY_EFFECT_BIND_CONTAINER:
                 if (cid_len == 0)
                         return -EINVAL;
-                return bind_container(s, e->container_id, cid_len, e->entry);
+                return bind_container(s, e->container_id, cid_len, e->entry, false);
         case POLICY_EFFECT_UNBIND_CONTAINER:
                 unbind_container(s, e->container_id, cid_len);
                 return 0;
@@ -276,6 +290,7 @@ int policy_state_apply(struct policy_state *s, const struct policy_effect *e)
                 return 0;
         case POLICY_EFFECT_SANDBOX_CREATED:
                 s->sandbox_created = true;
+                s->sandbox_pending = false;
                 return 0;
         case POLICY_EFFECT_SANDBOX_DESTROYED:
                 /* Everything in it is gone; it is not created a second time. */
@@ -285,5 +300,45 @@ int policy_state_apply(struct policy_state *s, const struct policy_effect *e)
                 return 0;
         default:
                 return -EINVAL;
+        }
+}
+
+int policy_state_reserve(struct policy_state *s, const struct policy_effect *e)
+{
+        size_t cid_len = strnlen(e->container_id, sizeof(e->container_id));
+
+        switch (e->kind) {
+        case POLICY_EFFECT_BIND_CONTAINER:
+                if (cid_len == 0 || cid_len > POLICY_ID_MAX)
+                        return -EINVAL;
+                return bind_container(s, e->container_id, cid_len, e->entry, true);
+        case POLICY_EFFECT_SANDBOX_CREATED:
+                if (s->sandbox_created || s->sandbox_pending)
+                        return -EEXIST;
+                s->sandbox_pending = true;
+                return 0;
+        default:
+                return 0; /* nothing exclusive to hold */
+        }
+}
+
+void policy_state_cancel(struct policy_state *s, const struct policy_effect *e)
+{
+        size_t cid_len = strnlen(e->container_id, sizeof(e->container_id));
+        size_t i;
+
+        switch (e->kind) {
+        case POLICY_EFFECT_BIND_CONTAINER:
+                if (cid_len == 0 || cid_len > POLICY_ID_MAX)
+                        return;
+                i = container_slot(s, e->container_id, cid_len);
+                if (s->container_index[i] && s->containers[s->container_index[i] - 1].pending)
+                        unbind_container(s, e->container_id, cid_len);
+                return;
+        case POLICY_EFFECT_SANDBOX_CREATED:
+                s->sandbox_pending = false;
+                return;
+        default:
+                return;
         }
 }

@@ -26,13 +26,17 @@
 int state_container_find(const struct policy_state *s, const char *id, size_t len,
                          uint32_t *ret_entry);
 
-/* How many live container ids are bound to policy container entry. */
+/* Whether container id is bound or reserved by a CreateContainer in flight. */
+bool state_container_taken(const struct policy_state *s, const char *id, size_t len);
+
+/* How many live container ids are bound to policy container entry, or reserved for it. */
 size_t state_container_count(const struct policy_state *s, uint32_t entry);
 
 /* The policy exec entry of exec_id in container_id, or -ENOENT. */
 int state_exec_find(const struct policy_state *s, const char *container_id, size_t cid_len,
                     const char *exec_id, size_t eid_len, uint32_t *ret_entry);
 
+/* Created, or a CreateSandbox for it is in flight. */
 bool state_sandbox_created(const struct policy_state *s);
 
 /* Visit the bindings (for `policy explain` and tests): container id and entry. */

@@ -377,6 +377,72 @@ static void test_state_changes_only_on_ok(void **state)
         assert_int_equal(gate_env_seen(e, "CreateSandbox", NULL), 3);
 }
 
+/* Receive one answer on c and check its stream and code. */
+static void expect_answer(struct ttrpc_client *c, uint32_t stream_id, int32_t code)
+{
+        struct ttrpc_reply r;
+
+        assert_int_equal(ttrpc_client_recv(c, &r), 0);
+        assert_int_equal(r.stream_id, stream_id);
+        assert_int_equal(r.code, code);
+        ttrpc_reply_done(&r);
+}
+
+/*
+ * What a forwarded CreateSandbox would create is held until the agent answers:
+ * a concurrent one is refused without reaching the agent; an error answer, or
+ * an agent that dies with it in flight, lets the hold go.
+ */
+static void test_create_held_while_in_flight(void **state)
+{
+        struct gate_env *e = *state;
+        _cleanup_ttrpc_client_ struct ttrpc_client *c = NULL, *c2 = NULL;
+        struct ttrpc_reply r;
+        uint32_t s1, s2;
+        long lines;
+
+        /* Answers wait until two requests are in flight on a connection. */
+        gate_env_start_stub(e, "--batch", "2", "--fail", "CreateSandbox", NULL);
+        gate_env_start_gate(e, "integration.yaml", NULL);
+        c = gate_env_connect(e);
+        c2 = gate_env_connect(e);
+        lines = harness_record_lines(e->record);
+        s1 = ttrpc_client_new_stream(c);
+        assert_int_equal(ttrpc_client_send(c, s1, AGENT_SERVICE, "CreateSandbox", NULL, 0), 0);
+        assert_int_equal(harness_record_wait(e->record, lines + 1, HARNESS_WAIT_MS), 0);
+
+        assert_int_equal(ttrpc_client_call(c2, AGENT_SERVICE, "CreateSandbox", NULL, 0, &r), 0);
+        assert_int_equal(r.code, TTRPC_CODE_PERMISSION_DENIED);
+        assert_string_equal(r.message, "CreateSandboxRequest is blocked by policy: sandbox-once: "
+                                       "the sandbox was already created; it is created once per VM");
+        ttrpc_reply_done(&r);
+        assert_int_equal(gate_env_seen(e, "CreateSandbox", NULL), 1);
+
+        /* A second request releases the batch; the agent fails the CreateSandbox. */
+        s2 = ttrpc_client_new_stream(c);
+        assert_int_equal(ttrpc_client_send(c, s2, AGENT_SERVICE, "GetGuestDetails", NULL, 0), 0);
+        expect_answer(c, s1, TTRPC_CODE_INTERNAL);
+        expect_answer(c, s2, TTRPC_CODE_OK);
+
+        /* Nothing was created: the next one is forwarded, and held again... */
+        gate_env_kill_stub(e);
+        gate_env_start_stub(e, "--batch", "100", NULL);
+        lines = harness_record_lines(e->record);
+        s1 = ttrpc_client_new_stream(c);
+        assert_int_equal(ttrpc_client_send(c, s1, AGENT_SERVICE, "CreateSandbox", NULL, 0), 0);
+        assert_int_equal(harness_record_wait(e->record, lines + 1, HARNESS_WAIT_MS), 0);
+        assert_int_equal(call_code(c2, "CreateSandbox"), TTRPC_CODE_PERMISSION_DENIED);
+        /* ...until the agent dies with it in flight. */
+        gate_env_kill_stub(e);
+        expect_answer(c, s1, TTRPC_CODE_UNAVAILABLE);
+
+        gate_env_start_stub(e, NULL);
+        assert_int_equal(call_code(c2, "CreateSandbox"), TTRPC_CODE_OK);
+        assert_int_equal(call_code(c2, "CreateSandbox"), TTRPC_CODE_PERMISSION_DENIED);
+        gate_env_barrier(c2);
+        assert_int_equal(gate_env_seen(e, "CreateSandbox", NULL), 3);
+}
+
 static void test_audit_mode_forwards(void **state)
 {
         struct gate_env *e = *state;
@@ -440,6 +506,7 @@ int main(void)
                 T(test_many_streams_in_flight),
                 T(test_inflight_limit),
                 T(test_state_changes_only_on_ok),
+                T(test_create_held_while_in_flight),
                 T(test_audit_mode_forwards),
                 T(test_audit_log_has_every_decision),
         };
