@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * CoCo initdata documents: a strict reader for the subset of TOML that initdata
+ * uses (attest_initdata_parse() in attest.h). Anything outside it is refused
+ * with the line, so what ccgate accepts is exactly what it understood.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attest.h"
+#include "cleanup.h"
+
+#define INITDATA_MAX_KEYS 64
+#define INITDATA_MAX_KEY_LEN 256
+
+struct toml_cursor {
+        const char *p, *end;
+        unsigned line;
+        char *why;
+        size_t why_len;
+};
+
+/* A reason for the caller, which may not want one (why NULL). */
+static void reason_set(char *why, size_t why_len, const char *msg)
+{
+        if (why && why_len > 0)
+                snprintf(why, why_len, "%s", msg);
+}
+
+static int toml_fail(struct toml_cursor *t, const char *what)
+{
+        if (t->why && t->why_len > 0)
+                snprintf(t->why, t->why_len, "initdata line %u: %s", t->line, what);
+        return -EBADMSG;
+}
+
+static void toml_skip_blank(struct toml_cursor *t)
+{
+        while (t->p < t->end && (*t->p == ' ' || *t->p == '\t'))
+                t->p++;
+}
+
+/* After a value or header: blanks, an optional comment, then a newline or the end. */
+static int toml_end_of_line(struct toml_cursor *t)
+{
+        toml_skip_blank(t);
+        if (t->p < t->end && *t->p == '#')
+                while (t->p < t->end && *t->p != '\n')
+                        t->p++;
+        if (t->p < t->end && *t->p == '\r')
+                t->p++;
+        if (t->p == t->end)
+                return 0;
+        if (*t->p != '\n')
+                return toml_fail(t, "unexpected text after the value");
+        t->p++;
+        t->line++;
+        return 0;
+}
+
+/* Append one byte to a growing buffer bounded by ATTEST_INPUT_MAX. */
+static int buf_put(char **b, size_t *n, size_t *cap, char c)
+{
+        if (*n + 1 >= *cap) {
+                size_t ncap = *cap ? *cap * 2 : 256;
+                char *nb;
+
+                if (ncap > ATTEST_INPUT_MAX + 1)
+                        return -E2BIG;
+                nb = realloc(*b, ncap);
+                if (!nb)
+                        return -ENOMEM;
+                *b = nb;
+                *cap = ncap;
+        }
+        (*b)[(*n)++] = c;
+        (*b)[*n] = '\0';
+        return 0;
+}
+
+static int toml_escape(struct toml_cursor *t, char **b, size_t *n, size_t *cap)
+{
+        char c;
+
+        if (t->p >= t->end)
+                return toml_fail(t, "unterminated escape");
+        switch (*t->p++) {
+        case '"': c = '"'; break;
+        case '\\': c = '\\'; break;
+        case 'n': c = '\n'; break;
+        case 't': c = '\t'; break;
+        case 'r': c = '\r'; break;
+        case 'b': c = '\b'; break;
+        case 'f': c = '\f'; break;
+        default:
+                /* \uXXXX, \UXXXXXXXX and line-ending backslashes are valid TOML that
+                 * this reader does not implement: refuse rather than guess. */
+                return toml_fail(t, "unsupported escape sequence");
+        }
+        return buf_put(b, n, cap, c);
+}
+
+/*
+ * A string value: "basic", 'literal', """multi-line basic""" or '''multi-line
+ * literal'''. Control characters other than tab (and newline in multi-line
+ * strings) are rejected as TOML requires.
+ */
+static int toml_string(struct toml_cursor *t, char **ret, size_t *ret_len)
+{
+        _cleanup_free_ char *b = NULL;
+        size_t n = 0, cap = 0;
+        char q;
+        bool multi;
+        int r;
+
+        if (t->p >= t->end || (*t->p != '"' && *t->p != '\''))
+                return toml_fail(t, "expected a string value");
+        q = *t->p;
+        multi = t->end - t->p >= 3 && t->p[1] == q && t->p[2] == q;
+        t->p += multi ? 3 : 1;
+        if (multi) {
+                /* A newline right after the opening delimiter is trimmed. */
+                if (t->p < t->end && *t->p == '\n')
+                        t->p++, t->line++;
+                else if (t->end - t->p >= 2 && t->p[0] == '\r' && t->p[1] == '\n')
+                        t->p += 2, t->line++;
+        }
+        r = buf_put(&b, &n, &cap, '\0'); /* allocate even for "" */
+        if (r < 0)
+                return r;
+        n = 0;
+        for (;;) {
+                unsigned char c;
+
+                if (t->p >= t->end)
+                        return toml_fail(t, "unterminated string");
+                c = (unsigned char)*t->p;
+                if (c == (unsigned char)q) {
+                        if (!multi) {
+                                t->p++;
+                                break;
+                        }
+                        if (t->end - t->p >= 3 && t->p[1] == q && t->p[2] == q) {
+                                /* Up to two quotes may precede the closing three. */
+                                int extra = 0;
+
+                                while (extra < 2 && t->end - t->p >= 4 + extra &&
+                                       t->p[3 + extra] == q)
+                                        extra++;
+                                for (int i = 0; i < extra; i++) {
+                                        r = buf_put(&b, &n, &cap, q);
+                                        if (r < 0)
+                                                return r;
+                                }
+                                t->p += 3 + extra;
+                                break;
+                        }
+                }
+                if (q == '"' && c == '\\') {
+                        t->p++;
+                        r = toml_escape(t, &b, &n, &cap);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (c == '\n') {
+                        if (!multi)
+                                return toml_fail(t, "newline in a single-line string");
+                        t->line++;
+                } else if (c == '\r') {
+                        if (!multi || t->end - t->p < 2 || t->p[1] != '\n')
+                                return toml_fail(t, "bare carriage return in a string");
+                } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                        return toml_fail(t, "control character in a string");
+                }
+                r = buf_put(&b, &n, &cap, (char)c);
+                if (r < 0)
+                        return r == -E2BIG ? toml_fail(t, "string too long") : r;
+                t->p++;
+        }
+        *ret_len = n;
+        *ret = TAKE_PTR(b);
+        return 0;
+}
+
+/* A key: bare (A-Za-z0-9_-) or a single-line quoted string. Dotted keys are refused. */
+static int toml_key(struct toml_cursor *t, char **ret)
+{
+        _cleanup_free_ char *k = NULL;
+        size_t n = 0;
+        int r;
+
+        if (t->p < t->end && (*t->p == '"' || *t->p == '\'')) {
+                if (t->end - t->p >= 3 && t->p[1] == *t->p && t->p[2] == *t->p)
+                        return toml_fail(t, "multi-line strings cannot be keys");
+                r = toml_string(t, &k, &n);
+                if (r < 0)
+                        return r;
+                if (strlen(k) != n)
+                        return toml_fail(t, "NUL in a key");
+        } else {
+                const char *s = t->p;
+
+                while (t->p < t->end && (*t->p == '_' || *t->p == '-' ||
+                                         (*t->p >= 'a' && *t->p <= 'z') ||
+                                         (*t->p >= 'A' && *t->p <= 'Z') ||
+                                         (*t->p >= '0' && *t->p <= '9')))
+                        t->p++;
+                n = (size_t)(t->p - s);
+                if (n == 0)
+                        return toml_fail(t, "expected a key");
+                k = strndup(s, n);
+                if (!k)
+                        return -ENOMEM;
+        }
+        if (n > INITDATA_MAX_KEY_LEN)
+                return toml_fail(t, "key too long");
+        toml_skip_blank(t);
+        if (t->p < t->end && *t->p == '.')
+                return toml_fail(t, "dotted keys are not supported");
+        *ret = TAKE_PTR(k);
+        return 0;
+}
+
+struct initdata_state {
+        char *version, *algorithm, *policy;
+        size_t policy_len;
+        char *seen[INITDATA_MAX_KEYS]; /* [data] keys, for duplicate detection */
+        size_t n_seen;
+        bool in_data, had_data;
+};
+
+static void initdata_state_done(struct initdata_state *s)
+{
+        free(s->version);
+        free(s->algorithm);
+        free(s->policy);
+        for (size_t i = 0; i < s->n_seen; i++)
+                free(s->seen[i]);
+}
+
+static int initdata_header(struct toml_cursor *t, struct initdata_state *s)
+{
+        t->p++; /* '[' */
+        if (t->p < t->end && *t->p == '[')
+                return toml_fail(t, "arrays of tables are not supported");
+        toml_skip_blank(t);
+        if (t->end - t->p < 4 || memcmp(t->p, "data", 4) != 0)
+                return toml_fail(t, "the only table allowed is [data]");
+        t->p += 4;
+        toml_skip_blank(t);
+        if (t->p >= t->end || *t->p != ']')
+                return toml_fail(t, "the only table allowed is [data]");
+        t->p++;
+        if (s->had_data)
+                return toml_fail(t, "[data] defined twice");
+        s->in_data = s->had_data = true;
+        return toml_end_of_line(t);
+}
+
+static int initdata_pair(struct toml_cursor *t, struct initdata_state *s)
+{
+        _cleanup_free_ char *key = NULL, *val = NULL;
+        size_t val_len = 0;
+        unsigned line = t->line, end_line;
+        int r;
+
+        r = toml_key(t, &key);
+        if (r < 0)
+                return r;
+        toml_skip_blank(t);
+        if (t->p >= t->end || *t->p != '=')
+                return toml_fail(t, "expected '=' after the key");
+        t->p++;
+        toml_skip_blank(t);
+        r = toml_string(t, &val, &val_len);
+        if (r < 0)
+                return r;
+        r = toml_end_of_line(t);
+        if (r < 0)
+                return r;
+        /* Errors below are about this pair: report the line it started on. */
+        end_line = t->line;
+        t->line = line;
+
+        if (!s->in_data) {
+                char **slot;
+
+                if (strcmp(key, "version") == 0)
+                        slot = &s->version;
+                else if (strcmp(key, "algorithm") == 0)
+                        slot = &s->algorithm;
+                else
+                        return toml_fail(t, "unknown top-level key (expected version, algorithm, [data])");
+                if (*slot)
+                        return toml_fail(t, "duplicate key");
+                *slot = TAKE_PTR(val);
+                t->line = end_line;
+                return 0;
+        }
+
+        for (size_t i = 0; i < s->n_seen; i++)
+                if (strcmp(s->seen[i], key) == 0)
+                        return toml_fail(t, "duplicate key in [data]");
+        if (s->n_seen >= INITDATA_MAX_KEYS)
+                return toml_fail(t, "too many keys in [data]");
+        if (strcmp(key, ATTEST_INITDATA_POLICY_KEY) == 0) {
+                s->policy = TAKE_PTR(val);
+                s->policy_len = val_len;
+        }
+        s->seen[s->n_seen++] = TAKE_PTR(key);
+        t->line = end_line;
+        return 0;
+}
+
+int attest_initdata_parse(const uint8_t *doc, size_t len, struct attest_initdata *ret, char *why,
+                          size_t why_len)
+{
+        _cleanup_(initdata_state_done) struct initdata_state s = {};
+        struct toml_cursor t = {
+                .p = (const char *)doc, .end = (const char *)doc + len, .line = 1,
+                .why = why, .why_len = why_len,
+        };
+        enum attest_hash alg = _ATTEST_HASH_INVALID;
+        int r;
+
+        if (!doc || !ret)
+                return -EINVAL;
+        if (len > ATTEST_INPUT_MAX)
+                return toml_fail(&t, "document too large");
+        if (memchr(doc, '\0', len))
+                return toml_fail(&t, "NUL byte in the document");
+
+        while (t.p < t.end) {
+                toml_skip_blank(&t);
+                if (t.p >= t.end)
+                        break;
+                if (*t.p == '#' || *t.p == '\n' || *t.p == '\r')
+                        r = toml_end_of_line(&t);
+                else if (*t.p == '[')
+                        r = initdata_header(&t, &s);
+                else
+                        r = initdata_pair(&t, &s);
+                if (r < 0)
+                        return r;
+        }
+
+        /* Whole-document checks: no line to point at. */
+        if (!s.version || strcmp(s.version, "0.1.0") != 0) {
+                reason_set(why, why_len, "initdata: version must be \"0.1.0\"");
+                return -EBADMSG;
+        }
+        for (int i = 0; s.algorithm && i < _ATTEST_HASH_MAX; i++)
+                if (strcmp(s.algorithm, attest_hash_to_string((enum attest_hash)i)) == 0)
+                        alg = (enum attest_hash)i;
+        if (alg == _ATTEST_HASH_INVALID) {
+                reason_set(why, why_len, "initdata: algorithm must be sha256, sha384 or sha512");
+                return -EBADMSG;
+        }
+        if (!s.policy) {
+                reason_set(why, why_len, "initdata: no [data] \"" ATTEST_INITDATA_POLICY_KEY "\" policy");
+                return -EBADMSG;
+        }
+
+        *ret = (struct attest_initdata){
+                .algorithm = alg,
+                .policy = TAKE_PTR(s.policy),
+                .policy_len = s.policy_len,
+        };
+        return 0;
+}
+
+void attest_initdata_done(struct attest_initdata *d)
+{
+        if (!d)
+                return;
+        free(d->policy);
+        d->policy = NULL;
+        d->policy_len = 0;
+}
+
