@@ -117,26 +117,8 @@ static void print_argv(const struct policy *p, size_t i, size_t j, size_t n)
 
 static bool is_container_scoped(enum agent_method_id id)
 {
-        switch (id) {
-        case AGENT_CREATE_CONTAINER:
-        case AGENT_START_CONTAINER:
-        case AGENT_REMOVE_CONTAINER:
-        case AGENT_EXEC_PROCESS:
-        case AGENT_SIGNAL_PROCESS:
-        case AGENT_WAIT_PROCESS:
-        case AGENT_UPDATE_CONTAINER:
-        case AGENT_STATS_CONTAINER:
-        case AGENT_PAUSE_CONTAINER:
-        case AGENT_RESUME_CONTAINER:
-        case AGENT_WRITE_STDIN:
-        case AGENT_READ_STDOUT:
-        case AGENT_READ_STDERR:
-        case AGENT_CLOSE_STDIN:
-        case AGENT_TTY_WIN_RESIZE:
-                return true;
-        default:
-                return false;
-        }
+        return id == AGENT_CREATE_CONTAINER || id == AGENT_EXEC_PROCESS ||
+               policy_is_container_request(id);
 }
 
 /* Each request name once, in the table's order. */

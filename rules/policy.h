@@ -141,5 +141,12 @@ int policy_state_apply(struct policy_state *s, const struct policy_effect *e);
 int policy_state_reserve(struct policy_state *s, const struct policy_effect *e);
 void policy_state_cancel(struct policy_state *s, const struct policy_effect *e);
 
+/*
+ * Requests addressed to an existing container by container_id (and maybe
+ * exec_id), which the policy checks against the container's binding.
+ * CreateContainer and ExecProcess are decided on their own.
+ */
+bool policy_is_container_request(enum agent_method_id id);
+
 const char *verdict_to_string(enum verdict v);
 const char *policy_mode_to_string(enum policy_mode m);

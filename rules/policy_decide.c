@@ -49,8 +49,7 @@ static const char *req_str(const ProtobufCMessage *req, const char *name)
         return f ? pb_str(req, f, 0) : "";
 }
 
-/* Requests addressed to a container by container_id (and maybe exec_id). */
-static bool is_container_request(enum agent_method_id id)
+bool policy_is_container_request(enum agent_method_id id)
 {
         switch (id) {
         case AGENT_START_CONTAINER:
@@ -168,7 +167,7 @@ static int decide_allowed(const struct policy *p, const struct policy_state *s,
                         container_decide_exec(p, s, req, d);
                 break;
         default:
-                if (p->has_containers && is_container_request(m->id))
+                if (p->has_containers && policy_is_container_request(m->id))
                         container_request_decide(p, s, m, req, d, bound);
                 break;
         }
