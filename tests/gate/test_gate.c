@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The gate on its own (no sockets): every way a request frame's payload turns
+ * into an outcome, each with its rule id, its audit record, and whether it may
+ * reach the agent; the policy delivered by SetPolicyRequest; and the holds on
+ * what a forwarded request would create.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "agent.pb-c.h"
+#include "attest.h"
+#include "audit.h"
+#include "gate.h"
+#include "ttrpc.h"
+#include "ttrpc.pb-c.h"
+
+#define AGENT "grpc.AgentService"
+
+static const char policy_yaml[] =
+        "version: 1\n"
+        "requests:\n"
+        "  GuestDetailsRequest: allow\n"
+        "  CreateSandboxRequest: allow\n"
+        "  ExecProcessRequest:\n"
+        "    decision: deny\n"
+        "    id: no-exec\n"
+        "    reason: the host may not run commands\n";
+
+struct fixture {
+        char dir[64];
+        char log_path[96];
+        struct audit_log *audit;
+        struct policy *policy;
+        struct gate gate;
+        uint8_t payload[4096];
+        size_t payload_len;
+};
+
+static int setup(void **state)
+{
+        struct fixture *f = calloc(1, sizeof(*f));
+        struct policy_error err;
+
+        assert_non_null(f);
+        snprintf(f->dir, sizeof(f->dir), "/tmp/ccgate-gate-XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        snprintf(f->log_path, sizeof(f->log_path), "%s/audit.log", f->dir);
+        assert_int_equal(audit_open(&(struct audit_options){ .path = f->log_path,
+                                                             .sync = AUDIT_SYNC_EVERY,
+                                                             .policy_digest = "none",
+                                                             .tee = "none" },
+                                    &f->audit),
+                         0);
+        assert_int_equal(policy_load_buffer("test.yaml", (const uint8_t *)policy_yaml,
+                                            strlen(policy_yaml), &f->policy, &err),
+                         0);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fixture *f = *state;
+        char cmd[128];
+
+        gate_done(&f->gate);
+        audit_close(f->audit);
+        policy_free(f->policy);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+        assert_int_equal(system(cmd), 0);
+        free(f);
+        return 0;
+}
+
+/* A ttRPC Request envelope around an agent request's bytes. */
+static void envelope(struct fixture *f, const char *service, const char *method,
+                     const uint8_t *body, size_t body_len)
+{
+        Ttrpc__Request req = TTRPC__REQUEST__INIT;
+
+        req.service = (char *)service;
+        req.method = (char *)method;
+        req.payload.data = (uint8_t *)body;
+        req.payload.len = body_len;
+        assert_true(ttrpc__request__get_packed_size(&req) <= sizeof(f->payload));
+        f->payload_len = ttrpc__request__pack(&req, f->payload);
+}
+
+static void request(struct fixture *f, const char *method, const ProtobufCMessage *m)
+{
+        uint8_t body[2048];
+        size_t n = 0;
+
+        if (m) {
+                assert_true(protobuf_c_message_get_packed_size(m) <= sizeof(body));
+                n = protobuf_c_message_pack(m, body);
+        }
+        envelope(f, AGENT, method, body, n);
+}
+
+static struct gate_outcome decide(struct fixture *f, uint32_t stream)
+{
+        struct gate_outcome o;
+
+        (void)gate_request(&f->gate, 1, stream, f->payload, f->payload_len, &o);
+        return o;
+}
+
+/* The last record of the audit log, parsed. */
+static json_t *last_record(struct fixture *f)
+{
+        char line[16384], last[16384] = "";
+        FILE *fp = fopen(f->log_path, "re");
+        json_t *j;
+
+        assert_non_null(fp);
+        while (fgets(line, sizeof(line), fp))
+                memcpy(last, line, sizeof(line));
+        fclose(fp);
+        j = json_loads(last, 0, NULL);
+        assert_non_null(j);
+        return j;
+}
+
+static void expect_record(struct fixture *f, const char *decision, const char *rule, bool forwarded)
+{
+        json_t *j = last_record(f);
+
+        assert_string_equal(json_string_value(json_object_get(j, "type")), "decision");
+        assert_string_equal(json_string_value(json_object_get(j, "decision")), decision);
+        assert_string_equal(json_string_value(json_object_get(j, "rule")), rule);
+        assert_int_equal(json_is_true(json_object_get(j, "forwarded")), forwarded);
+        json_decref(j);
+}
+
+static void expect_denied(struct fixture *f, uint32_t stream, const char *message)
+{
+        struct gate_outcome o = decide(f, stream);
+
+        assert_int_equal(o.action, GATE_REPLY);
+        assert_int_equal(o.code, TTRPC_CODE_PERMISSION_DENIED);
+        assert_string_equal(o.message, message);
+}
+
+static void test_fail_closed_paths(void **state)
+{
+        struct fixture *f = *state;
+        static const uint8_t garbage[] = { 0xff, 0xff, 0xff, 0xff, 0x0f };
+        static const uint8_t unknown_field[] = { 0xa8, 0x1f, 0x01 }; /* field 501, varint 1 */
+        static const uint8_t truncated[] = { 0x0a, 0x05, 'a' };      /* string of 5, 1 present */
+
+        assert_int_equal(gate_init(&f->gate, f->policy, f->audit, NULL), 0);
+
+        memcpy(f->payload, garbage, sizeof(garbage));
+        f->payload_len = sizeof(garbage);
+        expect_denied(f, 1, "Request is blocked by policy: malformed-request: the ttRPC request "
+                            "envelope does not decode");
+        expect_record(f, "deny", GATE_RULE_MALFORMED, false);
+
+        envelope(f, AGENT, "NoSuchMethod", NULL, 0);
+        expect_denied(f, 3, "Request is blocked by policy: unknown-method: the service or method "
+                            "is not part of the agent API");
+        expect_record(f, "deny", GATE_RULE_UNKNOWN_METHOD, false);
+
+        envelope(f, "grpc.NoSuchService", "GetGuestDetails", NULL, 0);
+        expect_denied(f, 5, "Request is blocked by policy: unknown-method: the service or method "
+                            "is not part of the agent API");
+
+        envelope(f, AGENT, "GetGuestDetails", truncated, sizeof(truncated));
+        expect_denied(f, 7, "GuestDetailsRequest is blocked by policy: undecodable-request: the "
+                            "request payload is not a valid encoding of its message");
+        expect_record(f, "deny", GATE_RULE_UNDECODABLE, false);
+
+        envelope(f, AGENT, "GetGuestDetails", unknown_field, sizeof(unknown_field));
+        expect_denied(f, 9, "GuestDetailsRequest is blocked by policy: unknown-field: the request "
+                            "carries fields the agent API schema does not know");
+        expect_record(f, "deny", GATE_RULE_UNKNOWN_FIELD, false);
+
+        request(f, "ExecProcess", NULL);
+        expect_denied(f, 11, "ExecProcessRequest is blocked by policy: no-exec: the host may not "
+                             "run commands");
+        expect_record(f, "deny", "no-exec", false);
+
+        request(f, "GetGuestDetails", NULL);
+        assert_int_equal(decide(f, 13).action, GATE_FORWARD);
+        expect_record(f, "allow", "requests.GuestDetailsRequest", true);
+        assert_int_equal(f->gate.n_allowed, 1);
+        assert_int_equal(f->gate.n_denied, 6);
+}
+
+static void test_without_policy_or_attestation(void **state)
+{
+        struct fixture *f = *state;
+
+        assert_int_equal(gate_init(&f->gate, NULL, f->audit, NULL), 0);
+        request(f, "GetGuestDetails", NULL);
+        expect_denied(f, 1, "GuestDetailsRequest is blocked by policy: no-policy: no attested "
+                            "policy is loaded");
+        gate_done(&f->gate);
+
+        assert_int_equal(gate_init(&f->gate, f->policy, f->audit, "HOST_DATA differs"), 0);
+        expect_denied(f, 3, "GuestDetailsRequest is blocked by policy: attestation: HOST_DATA "
+                            "differs");
+        expect_record(f, "deny", GATE_RULE_ATTESTATION, false);
+        f->gate.deny_all_rule = GATE_RULE_HOOKS;
+        expect_denied(f, 5, "GuestDetailsRequest is blocked by policy: required-hooks: HOST_DATA "
+                            "differs");
+}
+
+static void test_sandbox_held_until_answered(void **state)
+{
+        struct fixture *f = *state;
+        struct gate_outcome first, second;
+        /* Response{status: {code: 2}} and an OK response (no status). */
+        static const uint8_t failed[] = { 0x0a, 0x02, 0x08, 0x02 };
+        static const uint8_t cut[] = { 0x0a, 0x05, 0x08 };
+
+        assert_int_equal(gate_init(&f->gate, f->policy, f->audit, NULL), 0);
+        request(f, "CreateSandbox", NULL);
+        first = decide(f, 1);
+        assert_int_equal(first.action, GATE_FORWARD);
+        assert_int_equal(first.effect.kind, POLICY_EFFECT_SANDBOX_CREATED);
+
+        /* In flight: a second one is refused. */
+        expect_denied(f, 3, "CreateSandboxRequest is blocked by policy: sandbox-once: the sandbox "
+                            "was already created; it is created once per VM");
+        /* The agent fails the first: the hold goes, a new one is forwarded. */
+        assert_int_equal(gate_response(&f->gate, &first.effect, failed, sizeof(failed)), 0);
+        second = decide(f, 5);
+        assert_int_equal(second.action, GATE_FORWARD);
+        /* That one is lost with the agent: the hold goes too. */
+        gate_effect_cancel(&f->gate, &second.effect);
+        second = decide(f, 7);
+        assert_int_equal(second.action, GATE_FORWARD);
+        /* An undecodable answer is no OK. */
+        assert_true(gate_response(&f->gate, &second.effect, cut, sizeof(cut)) < 0);
+        second = decide(f, 9);
+        assert_int_equal(second.action, GATE_FORWARD);
+        /* OK: created, once. */
+        assert_int_equal(gate_response(&f->gate, &second.effect, NULL, 0), 1);
+        expect_denied(f, 11, "CreateSandboxRequest is blocked by policy: sandbox-once: the "
+                             "sandbox was already created; it is created once per VM");
+}
+
+/* The TEE measured at start: SNP HOST_DATA = SHA-256 of text. */
+static void measured_for(const char *text, struct attest_result *m)
+{
+        uint8_t d[ATTEST_DIGEST_MAX];
+        size_t n;
+
+        *m = (struct attest_result){ .have_report = true, .tee = ATTEST_TEE_SNP,
+                                     .format = ATTEST_FORMAT_SNP_REPORT };
+        snprintf(m->tee_name, sizeof(m->tee_name), "snp");
+        snprintf(m->source, sizeof(m->source), "test");
+        assert_int_equal(attest_digest(ATTEST_HASH_SHA256, text, strlen(text), d, &n), 0);
+        assert_int_equal(n, ATTEST_SNP_HOST_DATA_LEN);
+        memcpy(m->field, d, n);
+        m->field_len = n;
+}
+
+static void set_policy(struct fixture *f, const char *text)
+{
+        Grpc__SetPolicyRequest m = GRPC__SET_POLICY_REQUEST__INIT;
+
+        m.policy = (char *)text;
+        request(f, "SetPolicy", &m.base);
+}
+
+static void test_setpolicy(void **state)
+{
+        struct fixture *f = *state;
+        struct attest_config c = { .tee = ATTEST_TEE_SNP, .binding = ATTEST_BINDING_DIRECT };
+        struct attest_result measured;
+        struct gate_outcome o;
+        static const char needs_hooks[] = "version: 1\nrequire_hooks: [lsm_exec]\n";
+        static const char broken[] = "version: 1\nrequests: [\n";
+        char digest[2 * ATTEST_DIGEST_MAX + 1];
+        json_t *j;
+
+        measured_for(policy_yaml, &measured);
+        assert_int_equal(gate_init(&f->gate, NULL, f->audit, NULL), 0);
+        assert_int_equal(gate_await_policy(&f->gate, &c, &measured, "connect_unix"), 0);
+
+        request(f, "GetGuestDetails", NULL);
+        expect_denied(f, 1, "GuestDetailsRequest is blocked by policy: no-policy: no policy yet: "
+                            "the host has not delivered an attested policy (SetPolicyRequest)");
+
+        /* Not the attested bytes: refused, and the gate keeps waiting. */
+        set_policy(f, needs_hooks);
+        o = decide(f, 3);
+        assert_int_equal(o.code, TTRPC_CODE_PERMISSION_DENIED);
+        assert_non_null(strstr(o.message, ": attestation: SetPolicy refused: "));
+        expect_record(f, "deny", GATE_RULE_ATTESTATION, false);
+        assert_null(f->gate.policy);
+
+        /* Attested but not loadable, or needing hooks that are not there: refused. */
+        measured_for(broken, &measured);
+        set_policy(f, broken);
+        expect_denied(f, 5, "SetPolicyRequest is blocked by policy: setpolicy-invalid: the "
+                            "delivered policy is attested but does not load (line 3, column 1)");
+        measured_for(needs_hooks, &measured);
+        set_policy(f, needs_hooks);
+        expect_denied(f, 7, "SetPolicyRequest is blocked by policy: required-hooks: the delivered "
+                            "policy requires eBPF hooks that are not active: lsm_exec");
+        assert_null(f->gate.policy);
+
+        /* The attested policy: answered OK here, never forwarded, then enforced. */
+        measured_for(policy_yaml, &measured);
+        set_policy(f, policy_yaml);
+        o = decide(f, 9);
+        assert_int_equal(o.action, GATE_REPLY);
+        assert_int_equal(o.code, TTRPC_CODE_OK);
+        assert_string_equal(o.message, "");
+        expect_record(f, "allow", GATE_RULE_SETPOLICY, false);
+        assert_non_null(f->gate.policy);
+        assert_null(f->gate.await_attest);
+
+        request(f, "GetGuestDetails", NULL);
+        assert_int_equal(decide(f, 11).action, GATE_FORWARD);
+        assert_int_equal(attest_digest_hex(ATTEST_HASH_SHA256, policy_yaml, strlen(policy_yaml),
+                                           digest, sizeof(digest)),
+                         0);
+        j = last_record(f);
+        assert_string_equal(json_string_value(json_object_get(j, "policy")), digest);
+        json_decref(j);
+
+        /* Sealed: another SetPolicy is an ordinary request, which this policy denies. */
+        set_policy(f, policy_yaml);
+        expect_denied(f, 13, "SetPolicyRequest is blocked by policy: default-deny: the policy "
+                             "does not list SetPolicyRequest");
+}
+
+static void test_await_needs_no_policy(void **state)
+{
+        struct fixture *f = *state;
+        struct attest_config c = { .tee = ATTEST_TEE_SNP };
+        struct attest_result measured = { 0 };
+
+        assert_int_equal(gate_init(&f->gate, f->policy, f->audit, NULL), 0);
+        assert_int_equal(gate_await_policy(&f->gate, &c, &measured, "none"), -EINVAL);
+        gate_done(&f->gate);
+        assert_int_equal(gate_init(&f->gate, NULL, f->audit, "no report"), 0);
+        assert_int_equal(gate_await_policy(&f->gate, &c, &measured, "none"), -EINVAL);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_fail_closed_paths, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_without_policy_or_attestation, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sandbox_held_until_answered, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_setpolicy, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_await_needs_no_policy, setup, teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
