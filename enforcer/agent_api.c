@@ -8,6 +8,7 @@
 
 #include "agent.pb-c.h"
 #include "health.pb-c.h"
+#include "wire_check.h"
 
 #define SVC_AGENT "grpc.AgentService"
 #define SVC_HEALTH "grpc.Health"
@@ -301,10 +302,19 @@ int agent_request_decode(const struct agent_method *m, const uint8_t *data, size
                 .budget = AGENT_DECODE_MAX_BYTES,
         };
         ProtobufCMessage *msg;
+        int r;
 
         if (!m || !m->request || (!data && len > 0) || !ret)
                 return -EINVAL;
         b.base.allocator_data = &b;
+
+        /* The policy decides on protobuf-c's view, the agent acts on the bytes:
+         * refuse whatever the two could read differently (wire_check.h). */
+        r = wire_check(m->request, data, len, WIRE_CHECK_MAX_DEPTH);
+        if (r == -EPROTO)
+                return r;
+        if (r < 0)
+                return -EBADMSG;
 
         msg = protobuf_c_message_unpack(m->request, &b.base, len, data);
         if (!msg) {
@@ -315,6 +325,8 @@ int agent_request_decode(const struct agent_method *m, const uint8_t *data, size
                 return -EBADMSG;
         }
 
+        /* wire_check refused unknown fields already; this second look at the
+         * decoded tree is defence in depth. */
         if (has_unknown_fields(msg)) {
                 agent_request_free(msg, allocator);
                 return -EPROTO;

@@ -6,11 +6,21 @@
 #include <sys/types.h>
 
 #include "ttrpc.h"
+#include "wire_check.h"
 
 int ttrpc_request_decode(const uint8_t *payload, size_t len, ProtobufCAllocator *a,
                          Ttrpc__Request **ret)
 {
         Ttrpc__Request *req;
+        int r;
+
+        /* The envelope's strings name the method: they must read the same to
+         * protobuf-c (C strings) as to the agent (bytes), so strictly first. */
+        r = wire_check(&ttrpc__request__descriptor, payload, len, WIRE_CHECK_MAX_DEPTH);
+        if (r == -EPROTO)
+                return r;
+        if (r < 0)
+                return -EBADMSG;
 
         req = ttrpc__request__unpack(a, len, payload);
         if (!req)

@@ -245,7 +245,9 @@ const char *pb_map_get(const ProtobufCMessage *m, const ProtobufCFieldDescriptor
 {
         size_t n = pb_count(m, f);
 
-        for (size_t i = 0; i < n; i++) {
+        /* Backwards: a key sent twice means its last value, to every protobuf
+         * decoder (the agent's included), so that is the one decided on. */
+        for (size_t i = n; i-- > 0;) {
                 const ProtobufCMessage *e = pb_msg(m, f, i);
                 const ProtobufCFieldDescriptor *kf, *vf;
 

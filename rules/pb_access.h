@@ -72,6 +72,7 @@ const char *pb_scalar_text(const ProtobufCMessage *m, const ProtobufCFieldDescri
 /* Whether f is a string/number/bool/enum (a scalar a matcher can compare). */
 bool pb_field_is_text(const ProtobufCFieldDescriptor *f);
 
-/* Map field (repeated XxxEntry{key, value}) lookup: the value of key, or NULL. */
+/* Map field (repeated XxxEntry{key, value}) lookup: the value of key (its last
+ * entry when the key repeats, as protobuf's map semantics say), or NULL. */
 const char *pb_map_get(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
                        const char *key);

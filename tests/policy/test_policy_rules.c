@@ -457,6 +457,93 @@ static void test_create_container(void **state)
                         VERDICT_DENY, "container-spec");
 }
 
+/* Appends to buf[*len] the varint v. */
+static void put_varint(uint8_t *buf, size_t cap, size_t *len, uint64_t v)
+{
+        do {
+                assert_true(*len < cap);
+                buf[(*len)++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+                v >>= 7;
+        } while (v);
+}
+
+/* Appends a length-delimited field. */
+static void put_bytes(uint8_t *buf, size_t cap, size_t *len, uint32_t field, const void *p,
+                      size_t n)
+{
+        put_varint(buf, cap, len, (uint64_t)field << 3 | 2);
+        put_varint(buf, cap, len, n);
+        assert_true(n <= cap - *len);
+        memcpy(buf + *len, p, n);
+        *len += n;
+}
+
+static uint32_t field_id(const ProtobufCMessageDescriptor *d, const char *name)
+{
+        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, name);
+        assert_non_null(f);
+        return f->id;
+}
+
+/*
+ * A CreateContainer whose OCI annotations carry container-name twice: `first`
+ * in the message pbjson builds, then `last` in a second OCI field appended to
+ * its bytes (which protobuf merges into the first). Decided as the agent
+ * reads it: the last value of a map key wins.
+ */
+static struct decision create_twice_named(const struct policy *p, const struct policy_state *s,
+                                          const char *first, const char *last)
+{
+        const struct agent_method *m = agent_method_get(AGENT_CREATE_CONTAINER);
+        const ProtobufCFieldDescriptor *oci_f =
+                protobuf_c_message_descriptor_get_field_by_name(m->request, "OCI");
+        const ProtobufCMessageDescriptor *spec = oci_f->descriptor;
+        const ProtobufCMessageDescriptor *entry =
+                protobuf_c_message_descriptor_get_field_by_name(spec, "Annotations")->descriptor;
+        static uint8_t bytes[64 * 1024];
+        static char text[48 * 1024];
+        uint8_t e[256], o[512];
+        size_t len, el = 0, ol = 0;
+        ProtobufCMessage *msg = NULL;
+        struct decision d;
+        char err[256];
+        json_t *j;
+
+        j = json_loads(create_json(text, sizeof(text), "c9", "container", first, IMG,
+                                   "[\"/app\", \"--port=1\"]", "[]"),
+                       0, NULL);
+        assert_non_null(j);
+        assert_int_equal(pbjson_to_message(m->request, j, &msg, err, sizeof(err)), 0);
+        json_decref(j);
+        len = protobuf_c_message_get_packed_size(msg);
+        assert_true(len < sizeof(bytes) / 2);
+        protobuf_c_message_pack(msg, bytes);
+        protobuf_c_message_free_unpacked(msg, NULL);
+
+        put_bytes(e, sizeof(e), &el, field_id(entry, "key"), "io.kubernetes.cri.container-name",
+                  strlen("io.kubernetes.cri.container-name"));
+        put_bytes(e, sizeof(e), &el, field_id(entry, "value"), last, strlen(last));
+        put_bytes(o, sizeof(o), &ol, field_id(spec, "Annotations"), e, el);
+        put_bytes(bytes, sizeof(bytes), &len, oci_f->id, o, ol);
+
+        msg = protobuf_c_message_unpack(m->request, NULL, len, bytes);
+        assert_non_null(msg);
+        assert_int_equal(policy_decide(p, s, m, msg, &d), 0);
+        protobuf_c_message_free_unpacked(msg, NULL);
+        return d;
+}
+
+static void test_create_duplicate_annotation(void **state)
+{
+        _cleanup_(policy_freep) struct policy *p = load_ok(pod_policy);
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+
+        (void)state;
+        assert_decision(create_twice_named(p, s, "debug", "app"), VERDICT_ALLOW, "app");
+        assert_decision(create_twice_named(p, s, "app", "debug"), VERDICT_DENY,
+                        "unknown-container");
+}
+
 static void apply(struct policy_state *s, const struct decision *d)
 {
         assert_int_equal(policy_state_apply(s, &d->effect), 0);
@@ -697,6 +784,7 @@ int main(void)
                 cmocka_unit_test(test_copy_path_normalise),
                 cmocka_unit_test(test_copy_file),
                 cmocka_unit_test(test_create_container),
+                cmocka_unit_test(test_create_duplicate_annotation),
                 cmocka_unit_test(test_state_lifecycle),
                 cmocka_unit_test(test_state_limits),
                 cmocka_unit_test(test_denied_create_carries_binding),

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Requests ccgate lets through today that it must deny: each case is what the
- * design asks for, and each is registered in meson with should_fail, so the
- * suite stays green while the bug is open and says "unexpected pass" once it
- * is fixed (then drop should_fail, or move the case into test_gate.c).
+ * Regression tests for five requests ccgate once let through and must deny.
+ * They were recorded here as known bugs (registered with should_fail) and are
+ * fixed by enforcer/wire_check.c; they now run as ordinary integration tests,
+ * each must be denied, for the rule named, and never reach the agent.
  *
- * What they share: ccgate decides on a C-string or leniently decoded view of
- * a field, while kata's agent (Rust, rust-protobuf) acts on the exact bytes.
+ * What they share: ccgate decided on a C-string or leniently decoded view of
+ * a field (protobuf-c), while kata's agent (Rust, rust-protobuf) acts on the
+ * exact bytes. ccgate now checks the bytes strictly before decoding them: a
+ * NUL or invalid UTF-8 in a string, or a wire type that is not the field's
+ * own, is denied (malformed-request in the envelope, undecodable-request in
+ * the payload). tests/api/test_wire_check.c has the byte-level table.
  *
- * Usage: test_known_bugs CASE
+ * Usage: test_wire_regress CASE
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -25,8 +29,10 @@
 #include "harness.h"
 #include "ttrpc.h"
 
-/* Send envelope bytes as one request; it must be denied and never reach the agent. */
-static void expect_denied_raw(struct gate_env *e, const uint8_t *env, size_t len)
+/* Send envelope bytes as one request; it must be denied by rule_id and never
+ * reach the agent. */
+static void expect_denied_raw(struct gate_env *e, const uint8_t *env, size_t len,
+                              const char *rule_id)
 {
         _cleanup_ttrpc_client_ struct ttrpc_client *c = NULL;
         uint8_t frame[512];
@@ -43,6 +49,7 @@ static void expect_denied_raw(struct gate_env *e, const uint8_t *env, size_t len
         assert_int_equal(ttrpc_client_recv(c, &r), 0);
         print_message("answer: %d '%s'\n", r.code, r.message);
         assert_int_equal(r.code, TTRPC_CODE_PERMISSION_DENIED);
+        assert_non_null(strstr(r.message, rule_id));
         ttrpc_reply_done(&r);
         gate_env_barrier(c);
         assert_int_equal(harness_record_lines(e->record), before + 1);
@@ -55,7 +62,7 @@ static void test_nul_in_method(void **state)
 {
         static const uint8_t env[] = ENV_PREFIX "\x12\x10GetGuestDetails\0";
 
-        expect_denied_raw(*state, env, sizeof(env) - 1);
+        expect_denied_raw(*state, env, sizeof(env) - 1, "malformed-request");
 }
 
 /* Request{service: "grpc.AgentService\0x"}: not the agent's service. */
@@ -64,7 +71,7 @@ static void test_nul_in_service(void **state)
         static const uint8_t env[] = "\x0a\x13grpc.AgentService\0x"
                                      "\x12\x0fGetGuestDetails";
 
-        expect_denied_raw(*state, env, sizeof(env) - 1);
+        expect_denied_raw(*state, env, sizeof(env) - 1, "malformed-request");
 }
 
 /* GuestDetailsRequest{1: bytes "\x01"}: field 1 is a bool, so a varint. */
@@ -73,7 +80,7 @@ static void test_bool_with_wrong_wire_type(void **state)
         static const uint8_t env[] = ENV_PREFIX "\x12\x0fGetGuestDetails"
                                      "\x1a\x03\x0a\x01\x01";
 
-        expect_denied_raw(*state, env, sizeof(env) - 1);
+        expect_denied_raw(*state, env, sizeof(env) - 1, "undecodable-request");
 }
 
 /* ReadStreamRequest{exec_id: "\xff\xfe"}: proto3 strings are UTF-8. */
@@ -82,7 +89,7 @@ static void test_invalid_utf8_string(void **state)
         static const uint8_t env[] = ENV_PREFIX "\x12\x0aReadStdout"
                                      "\x1a\x08\x0a\x02" "c1" "\x12\x02\xff\xfe";
 
-        expect_denied_raw(*state, env, sizeof(env) - 1);
+        expect_denied_raw(*state, env, sizeof(env) - 1, "undecodable-request");
 }
 
 /* ReadStreamRequest{exec_id: "e1\0x"}: ccgate's policy would see "e1". */
@@ -91,7 +98,7 @@ static void test_nul_in_string_field(void **state)
         static const uint8_t env[] = ENV_PREFIX "\x12\x0aReadStdout"
                                      "\x1a\x0a\x0a\x02" "c1" "\x12\x04" "e1\0x";
 
-        expect_denied_raw(*state, env, sizeof(env) - 1);
+        expect_denied_raw(*state, env, sizeof(env) - 1, "undecodable-request");
 }
 
 int main(int argc, char **argv)
