@@ -453,6 +453,37 @@ static int seccomp_check(const struct container_rule *cr, const ProtobufCMessage
         return -1;
 }
 
+/*
+ * containerd's defaults for an unprivileged container (oci/spec.go): what
+ * `privileged: false` requires the host to keep masked and read-only. More is
+ * fine; one entry fewer gives a root process /proc/sys (kernel.core_pattern:
+ * code as root in the guest) or /proc/kcore.
+ */
+static const char *const default_masked_paths[] = {
+        "/proc/acpi",        "/proc/asound",      "/proc/kcore",      "/proc/keys",
+        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+        "/sys/firmware",     "/proc/scsi",
+};
+static const char *const default_readonly_paths[] = {
+        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+/* Every one of want[0..n_want) is among the repeated string field of m. */
+static bool strings_include(const ProtobufCMessage *m, const char *field,
+                            const char *const *want, size_t n_want)
+{
+        size_t n = count(m, field);
+
+        for (size_t j = 0; j < n_want; j++) {
+                bool found = false;
+                for (size_t i = 0; i < n && !found; i++)
+                        found = strcmp(str(m, field, i), want[j]) == 0;
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
 static int linux_check(const struct policy *p, const struct container_rule *cr,
                        const ProtobufCMessage *req, const ProtobufCMessage *oci)
 {
@@ -465,7 +496,11 @@ static int linux_check(const struct policy *p, const struct container_rule *cr,
             str(linux_, "MountLabel", 0)[0] || sub(linux_, "IntelRdt", 0) ||
             count(req, "shared_mounts") || sub(req, "string_user", 0))
                 return CHECK_LINUX;
-        if (!cr->privileged && (!count(linux_, "MaskedPaths") || !count(linux_, "ReadonlyPaths")))
+        if (!cr->privileged &&
+            (!strings_include(linux_, "MaskedPaths", default_masked_paths,
+                              ELEMENTSOF(default_masked_paths)) ||
+             !strings_include(linux_, "ReadonlyPaths", default_readonly_paths,
+                              ELEMENTSOF(default_readonly_paths))))
                 return CHECK_PRIVILEGED;
         n = count(linux_, "Sysctl");
         for (size_t i = 0; i < n; i++)

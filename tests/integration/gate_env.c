@@ -260,7 +260,8 @@ void read_stream_data(const struct ttrpc_reply *r, char *out, size_t cap)
         resp = grpc__read_stream_response__unpack(NULL, r->payload_len, r->payload);
         assert_non_null(resp);
         assert_true(resp->data.len < cap);
-        memcpy(out, resp->data.data, resp->data.len);
+        if (resp->data.len)
+                memcpy(out, resp->data.data, resp->data.len);
         out[resp->data.len] = '\0';
         grpc__read_stream_response__free_unpacked(resp, NULL);
 }

@@ -182,7 +182,27 @@ static void test_sidecar(void **state)
         run_example("sidecar");
 }
 
-/* The loader agrees with the JSON Schema on the fixtures validate_schema.py checks. */
+/* A bad fixture's "# loader: LINE:COLUMN: message" line: the loader's exact error. */
+static bool expected_error(const char *path, char *ret, size_t len)
+{
+        char line[1024];
+        bool found = false;
+        FILE *f = fopen(path, "re");
+
+        if (!f)
+                return false;
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, "# loader: ", 10) == 0) {
+                        line[strcspn(line, "\n")] = '\0';
+                        snprintf(ret, len, "%s:%s", path, line + 10);
+                        found = true;
+                }
+        fclose(f);
+        return found;
+}
+
+/* The loader agrees with the JSON Schema on the fixtures validate_schema.py checks;
+ * a bad one fails with exactly the error its "# loader:" line gives. */
 static void load_dir(const char *kind, bool want_ok)
 {
         char dir[2048], path[4096], msg[1024];
@@ -208,6 +228,17 @@ static void load_dir(const char *kind, bool want_ok)
                                 policy_error_format(&err, msg, sizeof(msg));
                                 print_error("%s: %s\n", path, r == 0 ? "loaded" : msg);
                                 failures++;
+                        } else if (!want_ok) {
+                                char want[sizeof(msg) + sizeof(path)];
+
+                                policy_error_format(&err, msg, sizeof(msg));
+                                if (!expected_error(path, want, sizeof(want))) {
+                                        print_error("%s: no \"# loader: ...\" line\n", path);
+                                        failures++;
+                                } else if (strcmp(msg, want) != 0) {
+                                        print_error("%s:\n  got:  %s\n  want: %s\n", path, msg, want);
+                                        failures++;
+                                }
                         }
                         policy_free(p);
                 }

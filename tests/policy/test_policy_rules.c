@@ -84,6 +84,13 @@ struct bad_policy {
 #define C0 "version: 1\ncontainers:\n"
 #define C1 "  - {name: a, id: a, reason: r, image: \"i@sha256:" \
            "0000000000000000000000000000000000000000000000000000000000000000\", args: [x]"
+#define Z64 "0000000000000000000000000000000000000000000000000000000000000000"
+/* A container without args yet, and one in block style (its line 8 is free). */
+#define C2 "  - {name: a, id: a, reason: r, image: \"i@sha256:" Z64 "\""
+#define M0 "version: 1\ncontainers:\n  - name: a\n    id: a\n    reason: r\n" \
+           "    image: \"i@sha256:" Z64 "\"\n    args: [x]\n"
+#define R0 "version: 1\nrequests:\n" \
+           "  ExecProcessRequest: {decision: allow, id: x, reason: why, fields: "
 
 static const struct bad_policy bad_policies[] = {
         { C0 "  - name: a\n",
@@ -154,6 +161,180 @@ static const struct bad_policy bad_policies[] = {
         { "version: 1\nrequests:\n  SetGuestDateTimeRequest:\n    decision: allow\n"
           "    id: t\n    reason: r\n    fields: {Sec: 0}\n",
           "7:19: expected a string for a field value, found 0; quote it to mean the string" },
+
+        /* Wrong types: booleans, numbers, sequences and mappings where something else belongs. */
+        { C0 C1 ", sandbox: maybe}\n",
+          "3:137: expected true or false for \"sandbox\"" },
+        { C0 C1 ", privileged: 1}\n",
+          "3:140: expected true or false for \"privileged\"" },
+        { C0 C1 ", no_new_privileges: \"true\"}\n",
+          "3:147: expected true or false for \"no_new_privileges\"" },
+        { C0 C1 ", terminal: yes}\n",
+          "3:138: expected true or false for \"terminal\"" },
+        { C0 C1 ", readonly_root: null}\n",
+          "3:143: expected true or false for \"readonly_root\"" },
+        { C0 C1 ", user: {uid: \"101\", gid: 101}}\n",
+          "3:140: expected a number for \"uid\"" },
+        { C0 C1 ", user: {uid: 4294967296, gid: 0}}\n",
+          "3:140: \"uid\" is too large (at most 4294967295)" },
+        { M0 "    user: {uid: 0, gid: 0, additional_gids: [a]}\n",
+          "8:46: expected a number for a group id" },
+        { C0 C2 ", args: x}\n",
+          "3:123: expected a sequence for \"args\", found a scalar" },
+        { C0 C2 ", args: [on]}\n",
+          "3:124: expected a string for \"args\", found on; quote it to mean the string" },
+        { C0 C2 ", args: [10]}\n",
+          "3:124: expected a string for \"args\", found 10; quote it to mean the string" },
+        { C0 C1 ", env: {A: b}}\n",
+          "3:133: expected a sequence for \"env\", found a mapping" },
+        { C0 C1 ", capabilities: CAP_CHOWN}\n",
+          "3:142: expected a list of capabilities or a mapping of bounding, effective, "
+          "inheritable, permitted, ambient for \"capabilities\", found a scalar" },
+        { C0 C1 ", mounts: {destination: /x}}\n",
+          "3:136: expected a sequence for \"mounts\", found a mapping" },
+        { C0 C1 ", sysctls: [a]}\n",
+          "3:137: expected a mapping for \"sysctls\", found a sequence" },
+        { C0 C1 ", sysctls: {net.ipv4.x: 1}}\n",
+          "3:150: expected a string for \"sysctls\", found 1; quote it to mean the string" },
+        { C0 C1 ", namespaces: pid}\n",
+          "3:140: expected a sequence for \"namespaces\", found a scalar" },
+        { C0 C1 ", exec: {id: p}}\n",
+          "3:134: expected a sequence for \"exec\", found a mapping" },
+        { C0 C1 ", cwd: {one_of: a}}\n",
+          "3:142: expected a sequence for \"one_of\", found a scalar" },
+        { C0 C1 ", cwd: {regex: [a]}}\n",
+          "3:141: expected a string for \"regex\", found a sequence" },
+        { "version: 1\ncontainers: {}\n",
+          "2:13: expected a sequence for \"containers\", found a mapping" },
+        { "version: 1\ncontainers:\n",
+          "2:12: expected a sequence for \"containers\", found nothing (null)" },
+        { "version: 1\ncontainers: [a]\n",
+          "2:14: expected a mapping for a container, found a scalar" },
+        { "version: 1\ncopy_file: {}\n",
+          "2:12: expected a sequence for \"copy_file\", found a mapping" },
+        { "version: 1\ncopy_file: [{id: c, reason: r, path: /x, types: file}]\n",
+          "2:49: expected a sequence for \"types\", found a scalar" },
+        { R0 "[a]}\n",
+          "3:69: expected a mapping for \"fields\", found a sequence" },
+        { R0 "{process.Terminal: true}}\n",
+          "3:88: expected a string for a field value, found true; quote it to mean the string" },
+
+        /* Unknown keys, wherever they are. */
+        { C0 C1 ", user: {uid: 101, gid: 101, groups: [1]}}\n",
+          "3:155: unknown key \"groups\" in \"user\"; expected one of: uid, gid, additional_gids" },
+        { C0 C1 ", env: [{name: A, value: b, extra: c}]}\n",
+          "3:154: unknown key \"extra\" in an env entry; expected one of: name, value" },
+        { C0 C1 ", capabilities: {bounding: [CAP_CHOWN], all: []}}\n",
+          "3:166: unknown key \"all\" in \"capabilities\"; expected one of: bounding, effective, "
+          "inheritable, permitted, ambient" },
+        { C0 C1 ", mounts: [{destination: /x, source: y, type: bind, options: [ro], "
+          "propagation: shared}]}\n",
+          "3:193: unknown key \"propagation\" in a mount; expected one of: destination, source, "
+          "type, options" },
+        { M0 "    storages: [{driver: local, source: local, fstype: local, mount_point: /x, "
+          "options: [a], size: 1}]\n",
+          "8:93: unknown key \"size\" in a storage; expected one of: driver, source, fstype, "
+          "options, mount_point, driver_options" },
+        { M0 "    hooks: [{stage: prestart, path: /x, args: [x], env: [A=b]}]\n",
+          "8:52: unknown key \"env\" in a hook; expected one of: stage, path, args" },
+        { C0 C1 ", seccomp: {default_action: SCMP_ACT_ERRNO, syscalls: [a]}}\n",
+          "3:170: unknown key \"syscalls\" in \"seccomp\"; expected one of: default_action, "
+          "allowed_syscalls" },
+        { C0 C1 ", streams: {stdout: allow, stdio: allow}}\n",
+          "3:153: unknown key \"stdio\" in \"streams\"; expected one of: stdout, stderr, stdin, "
+          "tty_resize" },
+        { C0 C1 ", exec: [{id: p, reason: r, argv: [x], shell: true}]}\n",
+          "3:165: unknown key \"shell\" in an exec entry; expected one of: id, reason, argv, "
+          "terminal, user, env, cwd, capabilities, no_new_privileges, streams" },
+        { C0 C1 ", cwd: {glob: a}}\n",
+          "3:134: unknown key \"glob\" in \"cwd\"; expected one of: regex, one_of" },
+        { "version: 1\ncopy_file: [{id: c, reason: r, path: /x, mode: 0644}]\n",
+          "2:42: unknown key \"mode\" in a copy_file rule; expected one of: id, reason, path, "
+          "types" },
+        { R0 "{process.Nope: a}}\n",
+          "3:70: unknown field \"process.Nope\" in ExecProcessRequest: step 2 is not a field of "
+          "the message it follows (names are the .proto's, e.g. \"interface.name\")" },
+
+        /* Missing what is required. */
+        { C0 "  - {id: a, reason: r, image: \"i@sha256:" Z64 "\", args: [x]}\n",
+          "3:5: missing \"name\" in a container" },
+        { C0 "  - {name: a, id: a, reason: r, args: [x]}\n",
+          "3:5: missing \"image\" in a container" },
+        { C0 C2 "}\n",
+          "3:5: missing \"args\" in a container" },
+        { C0 C1 ", user: {gid: 0}}\n",
+          "3:134: missing \"uid\" in \"user\"" },
+        { C0 C1 ", env: [{name: A}]}\n",
+          "3:134: missing \"value\" in an env entry" },
+        { C0 C1 ", storages: [{driver: local}]}\n",
+          "3:139: missing \"source\" in a storage" },
+        { C0 C1 ", devices: [{container_path: /dev/x}]}\n",
+          "3:138: missing \"type\" in a device" },
+        { C0 C1 ", exec: [{id: p, reason: r}]}\n",
+          "3:135: missing \"argv\" in an exec entry of container \"a\"" },
+        { C0 C1 ", exec: [{id: p, reason: r, argv: []}]}\n",
+          "3:160: \"argv\" needs at least one element" },
+        { C0 C1 ", cwd: {one_of: []}}\n",
+          "3:142: \"one_of\" for \"cwd\" needs at least one value" },
+        { R0 "{process.Cwd: {one_of: []}}}\n",
+          "3:92: \"one_of\" for a field value needs at least one value" },
+        { "version: 1\ncopy_file: [{id: c, reason: r}]\n",
+          "2:13: missing \"path\" in a copy_file rule" },
+
+        /* Values outside their sets. */
+        { C0 C1 ", env: [\"=x\"]}\n",
+          "3:134: expected NAME=value or {name: NAME, value: ...} for an env entry, found \"=x\"" },
+        { C0 C1 ", capabilities: [cap_chown]}\n",
+          "3:143: unknown capability \"cap_chown\"; expected a name such as "
+          "\"CAP_NET_BIND_SERVICE\"" },
+        { C0 C1 ", hooks: [{stage: prestart2, path: /x}]}\n",
+          "3:144: invalid hook stage \"prestart2\"; expected one of: prestart, poststart, "
+          "poststop, create_runtime, create_container, start_container" },
+        { C0 C1 ", streams: maybe}\n",
+          "3:137: invalid \"streams\" \"maybe\"; expected one of: allow, deny" },
+        { C0 C1 ", exec: [{id: p, reason: r, argv: [x], streams: {stdin: open}}]}\n",
+          "3:182: invalid stdin \"open\"; expected one of: allow, deny" },
+        { C0 "  - {name: a, id: \"a b\", reason: r, image: \"i@sha256:" Z64 "\", args: [x]}\n",
+          "3:19: invalid rule id \"a b\"; expected up to 64 letters, digits and ._:/- starting "
+          "with a letter or digit" },
+
+        /* Bad regexes: PCRE2's own words, at the regex. */
+        { C0 C2 ", args: [{regex: \"a(\"}]}\n",
+          "3:132: invalid regex at offset 2: missing closing parenthesis" },
+        { C0 C1 ", annotations: {a: {regex: \"[\"}}}\n",
+          "3:153: invalid regex at offset 1: missing terminating ] for character class" },
+        { M0 "    devices: [{container_path: /dev/x, type: c, vm_path: {regex: \"*\"}}]\n",
+          "8:66: invalid regex at offset 0: quantifier does not follow a repeatable item" },
+        { "version: 1\ncopy_file: [{id: c, reason: r, path: {regex: \"[\"}}]\n",
+          "2:46: invalid regex at offset 1: missing terminating ] for character class" },
+        { R0 "{process.Args: {regex: \"(\"}}}\n",
+          "3:92: invalid regex at offset 1: missing closing parenthesis" },
+        { "version: 1\nrequests:\n  ExecProcessRequest:\n    decision: allow\n    id: x\n"
+          "    reason: why\n    fields:\n      process.Cwd: {regex: \"a{2,1}\"}\n",
+          "8:28: invalid regex at offset 5: numbers out of order in {} quantifier" },
+
+        /* Images not pinned by a sha256 digest. */
+        { C0 "  - {name: a, id: a, reason: r, image: \"i@sha256:"
+          "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\", args: [x]}\n",
+          "3:40: the image must be pinned by digest: NAME@sha256:<64 hex digits>" },
+        { C0 "  - {name: a, id: a, reason: r, image: \"i@sha256:"
+          "000000000000000000000000000000000000000000000000000000000000000\", args: [x]}\n",
+          "3:40: the image must be pinned by digest: NAME@sha256:<64 hex digits>" },
+        { C0 "  - {name: a, id: a, reason: r, image: \"i@sha256:" Z64 "x\", args: [x]}\n",
+          "3:40: the image must be pinned by digest: NAME@sha256:<64 hex digits>" },
+        { C0 "  - {name: a, id: a, reason: r, image: \"@sha256:" Z64 "\", args: [x]}\n",
+          "3:40: the image must be pinned by digest: NAME@sha256:<64 hex digits>" },
+        { C0 "  - {name: a, id: a, reason: r, image: \"i@sha512:" Z64 Z64 "\", args: [x]}\n",
+          "3:40: the image must be pinned by digest: NAME@sha256:<64 hex digits>" },
+
+        /* Duplicates: one sandbox per pod, one rule per id (a container's id is a rule id). */
+        { C0 C1 "}\n  - {name: b, sandbox: true, id: b, reason: r, image: p, args: [x]}\n"
+          "  - {name: c, sandbox: true, id: c, reason: r, image: p, args: [x]}\n",
+          "5:12: a second sandbox container; a pod has one" },
+        { C0 C1 "}\n  - {name: b, id: a, reason: r, image: \"i@sha256:" Z64 "\", args: [x]}\n",
+          "4:19: duplicate rule id \"a\" (first at line 3)" },
+        { "version: 1\ncopy_file: [{id: c, reason: r, path: /x}, {id: c, reason: r, path: /y}]\n",
+          "2:48: duplicate rule id \"c\" (first at line 2)" },
 };
 
 static void test_bad_full_policies(void **state)
@@ -379,6 +560,14 @@ static const char pod_policy[] =
         "    exec:\n"
         "      - {id: probe, reason: r, argv: [/bin/true], streams: {stdout: allow, stdin: allow}}\n";
 
+/* What containerd sets for an unprivileged container, as privileged: false requires. */
+#define DEFAULT_LINUX_PATHS                                                                  \
+        "\"MaskedPaths\": [\"/proc/acpi\", \"/proc/asound\", \"/proc/kcore\", \"/proc/keys\","     \
+        " \"/proc/latency_stats\", \"/proc/timer_list\", \"/proc/timer_stats\","                  \
+        " \"/proc/sched_debug\", \"/sys/firmware\", \"/proc/scsi\"],"                             \
+        " \"ReadonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", \"/proc/sys\","         \
+        " \"/proc/sysrq-trigger\"]"
+
 static const char *create_json(char *buf, size_t len, const char *cid, const char *type,
                                const char *name, const char *image, const char *args,
                                const char *env)
@@ -392,7 +581,7 @@ static const char *create_json(char *buf, size_t len, const char *cid, const cha
                  "  \"Root\": {\"Path\": \"/run/kata-containers/%s/rootfs\"},"
                  "  \"Annotations\": {\"io.kubernetes.cri.container-type\": \"%s\","
                  "                   \"io.kubernetes.cri.container-name\": \"%s\"},"
-                 "  \"Linux\": {\"MaskedPaths\": [\"/proc/kcore\"], \"ReadonlyPaths\": [\"/proc/sys\"]}}}",
+                 "  \"Linux\": {" DEFAULT_LINUX_PATHS "}}}",
                  cid, cid, image, cid, args, env, cid, type, name);
         assert_true(k > 0 && (size_t)k < len);
         return buf;
