@@ -3,6 +3,15 @@
  * The audit log writer: hash-chained JSON lines, one write(2) per record,
  * fsync per policy, size-based rotation. See audit.h for the record format.
  */
+
+/*
+ * OpenSSL 3.0's EVP interface allocates a provider context at every digest
+ * init, and audit_append() must not allocate. The SHA256_* functions (deprecated
+ * in 3.0, still in every 3.x) hash in a context on the stack. Defined before
+ * any header that could pull in OpenSSL's.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include "audit.h"
 
 #include <dirent.h>
@@ -19,7 +28,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "config.h"
 
@@ -53,9 +62,7 @@ struct audit_log {
         char hooks[6 * AUDIT_HOOKS_MAX + 3];
         bool started; /* the first record is written: closing may add a stop record */
 
-        EVP_MD *sha256;
-        EVP_MD_CTX *md;
-        char *buf; /* AUDIT_LINE_MAX: the record being built */
+        char *buf; /* AUDIT_LINE_MAX + 1: the record being built; also read_tail()'s buffer */
 };
 
 /* ---- Building a line without allocating ---- */
@@ -223,30 +230,22 @@ static void hex_encode(const unsigned char *d, size_t n, char *ret)
         ret[2 * n] = '\0';
 }
 
-int audit_sha256_hex(const void *buf, size_t len, char ret[AUDIT_HASH_HEX + 1])
+/* The hot-path digest: the context is on the stack, nothing is allocated. */
+static int fast_sha256_hex(const void *buf, size_t len, char ret[AUDIT_HASH_HEX + 1])
 {
-        unsigned char d[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
+        unsigned char d[SHA256_DIGEST_LENGTH];
+        SHA256_CTX ctx;
 
-        if (EVP_Digest(buf, len, d, &n, EVP_sha256(), NULL) != 1 || n != 32)
-                return -ENOMEM;
-        hex_encode(d, n, ret);
+        if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, buf, len) != 1 ||
+            SHA256_Final(d, &ctx) != 1)
+                return -EIO;
+        hex_encode(d, sizeof(d), ret);
         return 0;
 }
 
-/* The hot-path digest: a context kept from open, so nothing is allocated per record. */
-static int log_sha256_hex(struct audit_log *log, const void *buf, size_t len,
-                          char ret[AUDIT_HASH_HEX + 1])
+int audit_sha256_hex(const void *buf, size_t len, char ret[AUDIT_HASH_HEX + 1])
 {
-        unsigned char d[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
-
-        if (EVP_DigestInit_ex(log->md, log->sha256, NULL) != 1 ||
-            EVP_DigestUpdate(log->md, buf, len) != 1 || EVP_DigestFinal_ex(log->md, d, &n) != 1 ||
-            n != 32)
-                return -EIO;
-        hex_encode(d, n, ret);
-        return 0;
+        return fast_sha256_hex(buf, len, ret);
 }
 
 static void line_begin(struct audit_log *log, struct line *l, uint64_t seq, const char *type)
@@ -338,7 +337,7 @@ static int open_live(struct audit_log *log, int flags, int *ret_fd, struct stat 
 static int log_rotate(struct audit_log *log)
 {
         char name[PATH_MAX];
-        int fd, r;
+        int fd = -1, r;
 
         if (!log->rotation_renamed) {
                 r = log_fsync(log);
@@ -386,7 +385,7 @@ static int log_commit(struct audit_log *log, const struct line *l, uint64_t seq,
                         return r;
         }
 
-        r = log_sha256_hex(log, l->p, l->len - 1, hash);
+        r = fast_sha256_hex(l->p, l->len - 1, hash);
         if (r < 0)
                 return r;
 
@@ -462,13 +461,14 @@ int audit_append(struct audit_log *log, const struct audit_event *ev)
 
         if (!log || !ev)
                 return -EINVAL;
+        if (!log->started)
+                return -EPIPE; /* after audit_stop(): the stop record is the last */
         decision = verdict_name(ev->verdict);
         mode = mode_name(ev->mode);
         if (!decision || !mode || (!ev->payload && ev->payload_len > 0))
                 return -EINVAL;
 
-        r = log_sha256_hex(log, ev->payload ? (const void *)ev->payload : "", ev->payload_len,
-                           digest);
+        r = fast_sha256_hex(ev->payload ? (const void *)ev->payload : "", ev->payload_len, digest);
         if (r < 0)
                 return r;
 
@@ -553,6 +553,11 @@ int audit_sync(struct audit_log *log, bool force)
         if (!force && now_ns(CLOCK_MONOTONIC) - log->last_sync_ns < log->sync_interval_ns)
                 return 0;
         return log_fsync(log);
+}
+
+bool audit_pending(const struct audit_log *log)
+{
+        return log && log->pending;
 }
 
 void audit_head(const struct audit_log *log, uint64_t *ret_seq, char ret_hash[AUDIT_HASH_HEX + 1])
@@ -720,9 +725,7 @@ static int log_init(struct audit_log *log, const struct audit_options *o)
                 return r;
 
         log->buf = malloc(AUDIT_LINE_MAX + 1);
-        log->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-        log->md = EVP_MD_CTX_new();
-        if (!log->buf || !log->sha256 || !log->md)
+        if (!log->buf)
                 return -ENOMEM;
         return 0;
 }
@@ -771,8 +774,8 @@ static int log_find_head(struct audit_log *log, uint64_t live_size, bool *ret_ne
 int audit_open(const struct audit_options *o, struct audit_log **ret)
 {
         _cleanup_(audit_closep) struct audit_log *log = NULL;
-        struct stat st;
-        bool fresh;
+        struct stat st = { 0 };
+        bool fresh = false;
         int r;
 
         if (!o || !o->path || !*o->path || !o->policy_digest || !o->tee ||
@@ -801,19 +804,32 @@ int audit_open(const struct audit_options *o, struct audit_log **ret)
         return 0;
 }
 
+int audit_stop(struct audit_log *log)
+{
+        int r;
+
+        if (!log || !log->started)
+                return -EINVAL;
+        log->started = false;
+        if (log->rotation_renamed)
+                return -EIO;
+        r = log_lifecycle(log, "stop");
+        if (r < 0)
+                return r;
+        return log->pending ? log_fsync(log) : 0;
+}
+
 struct audit_log *audit_close(struct audit_log *log)
 {
         if (!log)
                 return NULL;
         /* A stop record says the end is the end (not a crash or a cut); best effort. */
-        if (log->started && !log->rotation_renamed)
-                (void)log_lifecycle(log, "stop");
+        if (log->started)
+                (void)audit_stop(log);
         if (log->fd >= 0 && log->pending)
                 (void)fsync(log->fd);
         safe_close(log->fd);
         safe_close(log->dir_fd);
-        EVP_MD_CTX_free(log->md);
-        EVP_MD_free(log->sha256);
         free(log->buf);
         free(log->base);
         free(log);

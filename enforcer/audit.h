@@ -29,7 +29,8 @@
  * (and an edit of the very last record, or a rewrite of everything after an
  * edit by someone who recomputes the hashes). audit_head() gives the value to
  * publish elsewhere (the daemon's journal, a remote collector); verify checks
- * the chain against it (--anchor SEQ:HASH).
+ * the chain against it (--anchor SEQ:HASH). A log ccgate closed ends with a
+ * stop record, which verify can require (--closed).
  *
  * A struct audit_log is used from one thread; it takes an exclusive flock on
  * the live file so that a second ccgate cannot fork the chain.
@@ -84,7 +85,15 @@ struct audit_log;
  */
 int audit_open(const struct audit_options *o, struct audit_log **ret);
 
-/* Write a stop record (best effort), fsync and close. NULL is fine. Returns NULL. */
+/*
+ * Write the stop record and fsync it; the log stays open for audit_head() but
+ * takes no more records. Returns 0, -EINVAL when already stopped, -EIO when a
+ * rotation was left half done, or the write's -errno.
+ */
+int audit_stop(struct audit_log *log);
+
+/* Write a stop record unless audit_stop() did (best effort), fsync and close.
+ * NULL is fine. Returns NULL. */
 struct audit_log *audit_close(struct audit_log *log);
 DEFINE_PTR_CLEANUP(struct audit_log, audit_close)
 
@@ -109,7 +118,7 @@ struct audit_event {
  * allocation. Returns 0, or -errno when the record is not durably in the log
  * (the caller then denies): the partial record is cut off again and the chain
  * goes on from the last good record. -EIO when an earlier cut failed and the
- * file still holds a partial record.
+ * file still holds a partial record; -EPIPE after audit_stop().
  */
 int audit_append(struct audit_log *log, const struct audit_event *ev);
 
@@ -120,10 +129,13 @@ int audit_append(struct audit_log *log, const struct audit_event *ev);
  */
 int audit_sync(struct audit_log *log, bool force);
 
+/* Whether records were written since the last fsync. */
+bool audit_pending(const struct audit_log *log);
+
 /* The last record written: its seq and the hex SHA-256 of its line (an anchor). */
 void audit_head(const struct audit_log *log, uint64_t *ret_seq, char ret_hash[AUDIT_HASH_HEX + 1]);
 
-/* Lowercase hex SHA-256 of buf; ret gets AUDIT_HASH_HEX + 1 bytes. Returns 0 or -ENOMEM. */
+/* Lowercase hex SHA-256 of buf; ret gets AUDIT_HASH_HEX + 1 bytes. No allocation. Returns 0 or -EIO. */
 int audit_sha256_hex(const void *buf, size_t len, char ret[AUDIT_HASH_HEX + 1]);
 
 /*
@@ -178,6 +190,7 @@ struct audit_problem {
 
 struct audit_verify_options {
         bool partial;        /* accept a chain whose first record is not the genesis */
+        bool closed;         /* the last record must be a stop record (ccgate closed the log) */
         bool have_anchor;    /* the record with anchor_seq must exist and hash to anchor_hash */
         uint64_t anchor_seq;
         char anchor_hash[AUDIT_HASH_HEX + 1];
@@ -204,8 +217,9 @@ int audit_files_order(char *const *paths, size_t n_paths, size_t *order,
 /*
  * Verify the hash chain across the given files (any order). Returns 0 with
  * *ret filled; -EBADMSG with *problem naming the first bad record (edited,
- * removed, reordered, cut, not JSON, anchor mismatch); other -errno when a file
- * cannot be read (*problem filled).
+ * removed, reordered, cut, not JSON, anchor mismatch, no stop record at the
+ * end with o->closed); -EINVAL without paths; other -errno when a file cannot
+ * be read (*problem filled).
  */
 int audit_verify(char *const *paths, size_t n_paths, const struct audit_verify_options *o,
                  struct audit_verify_report *ret, struct audit_problem *problem);

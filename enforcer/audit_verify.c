@@ -285,6 +285,12 @@ static int chain_step(struct chain *c, const char *file, unsigned long lineno, c
                                     "(--partial verifies a tail)", rec.seq);
                         r = -EBADMSG;
                 }
+        } else if (rec.seq != c->expected && strcmp(rec.prev, c->head) == 0) {
+                /* It links to the record before it: nothing is missing, its seq was changed. */
+                problem_set(p, file, lineno,
+                            "seq %" PRIu64 " where %" PRIu64 " was expected, but \"prev\" links "
+                            "it to the record before: its seq was changed", rec.seq, c->expected);
+                r = -EBADMSG;
         } else if (rec.seq > c->expected) {
                 problem_set(p, file, lineno,
                             "seq %" PRIu64 " where %" PRIu64 " was expected: %" PRIu64
@@ -406,6 +412,13 @@ int audit_verify(char *const *paths, size_t n_paths, const struct audit_verify_o
         }
         if (report.n_records == 0) {
                 problem_set(problem, paths[0], 0, "no records");
+                return -EBADMSG;
+        }
+        if (c.o->closed && !report.clean_stop) {
+                problem_set(problem, c.head_file, c.head_line,
+                            "the log ends at seq %" PRIu64 ", which is not a stop record: "
+                            "records were cut off the end, or ccgate did not close the log "
+                            "(it is running, or was killed)", report.last_seq);
                 return -EBADMSG;
         }
         if (c.o->have_anchor && !c.anchor_seen) {

@@ -372,6 +372,18 @@ int gate_response(struct gate *g, const struct policy_effect *effect, const uint
         return 1;
 }
 
+int gate_tick(struct gate *g)
+{
+        bool failed_before = g->audit_sync_failed;
+        int r;
+
+        if (!g->audit)
+                return 0;
+        r = audit_sync(g->audit, false);
+        g->audit_sync_failed = r < 0;
+        return r < 0 && !failed_before ? r : 0;
+}
+
 void gate_effect_cancel(struct gate *g, const struct policy_effect *effect)
 {
         policy_state_cancel(g->state, effect);

@@ -64,6 +64,7 @@ struct gate {
         const char *deny_all_reason; /* set: every request is denied with this reason */
         const char *deny_all_rule;   /* ... and this rule id (NULL: GATE_RULE_ATTESTATION) */
         struct arena arena;          /* decode memory for the request being decided */
+        bool audit_sync_failed;      /* gate_tick's last fsync failed */
         uint64_t n_allowed, n_denied, n_would_deny;
 };
 
@@ -109,6 +110,14 @@ int gate_response(struct gate *g, const struct policy_effect *effect, const uint
 
 /* A forwarded request with an effect will never be answered (agent or host gone). */
 void gate_effect_cancel(struct gate *g, const struct policy_effect *effect);
+
+/*
+ * Called about once a second: with --audit-sync MS, records still pending
+ * (no request came after them) are fsync'ed once their interval has passed,
+ * so an idle log is durable within a second and the interval. Returns -errno
+ * when that fsync fails and the previous one did not (log it once), else 0.
+ */
+int gate_tick(struct gate *g);
 
 /* Build a denial message "<Name> is blocked by policy: <rule>: <reason>". */
 void gate_denial_message(char *buf, size_t len, const char *request_name, const char *rule_id,

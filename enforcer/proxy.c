@@ -845,6 +845,11 @@ int proxy_run(const struct proxy_config *config, int listen_fd, int stop_fd, str
 
                                 if (read(timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
                                         log_warning(errno, "reading the timer");
+                                r = gate_tick(p.gate);
+                                if (r < 0)
+                                        log_error(r, "cannot fsync the audit log: records since "
+                                                     "the last fsync may be lost (said once "
+                                                     "until an fsync succeeds)");
                                 conns_expire(&p);
                                 conns_retry_agent(&p);
                                 accept_resume(&p);

@@ -326,6 +326,15 @@ static void run_policy_done(struct run_policy *rp)
         rp->policy = policy_free(rp->policy);
 }
 
+/* What the audit log names as the TEE: the one whose report was read, not
+ * what --tee asked for ("auto"). */
+static const char *audit_tee(const struct attest_result *att)
+{
+        if (att->have_report)
+                return att->tee_name;
+        return att->dev_mode ? "none" : "unknown";
+}
+
 static void report_policy_error(const struct policy_error *e, const char *fallback)
 {
         if (e->line > 0)
@@ -582,7 +591,9 @@ int cmd_run(int argc, char **argv)
         char hooks[128], missing[128];
         struct guard_status guard;
         struct gate gate;
-        int r;
+        char head_hash[AUDIT_HASH_HEX + 1];
+        uint64_t head_seq;
+        int r, stopped;
 
         r = run_parse(argc, argv, &o);
         if (r <= 0)
@@ -638,7 +649,7 @@ int cmd_run(int argc, char **argv)
                                .sync_interval_ms = o.audit_sync_ms,
                                .rotate_bytes = o.audit_rotate_bytes,
                                .policy_digest = rp.digest,
-                               .tee = o.tee,
+                               .tee = audit_tee(&rp.att),
                                .hooks = hooks,
                        },
                        &audit);
@@ -693,9 +704,17 @@ int cmd_run(int argc, char **argv)
         log_notice("stopped: %" PRIu64 " allowed, %" PRIu64 " denied, %" PRIu64
                    " forwarded in audit mode", gate.n_allowed, gate.n_denied, gate.n_would_deny);
         gate_done(&gate);
+        stopped = audit_stop(audit);
+        if (stopped < 0) {
+                log_error(stopped, "cannot write the audit log's stop record");
+        } else {
+                audit_head(audit, &head_seq, head_hash);
+                log_notice("audit log %s ends at %" PRIu64 ":%s (an --anchor for "
+                           "'ccgate audit verify')", o.audit_path, head_seq, head_hash);
+        }
         if (r < 0) {
                 log_error(r, "serving failed");
                 return 1;
         }
-        return 0;
+        return stopped < 0 ? 1 : 0;
 }

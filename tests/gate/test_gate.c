@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -353,6 +354,34 @@ static void test_await_needs_no_policy(void **state)
         assert_int_equal(gate_await_policy(&f->gate, &c, &measured, "none"), -EINVAL);
 }
 
+/* With --audit-sync MS, the tick makes an idle log durable once MS have passed. */
+static void test_tick_syncs_idle_log(void **state)
+{
+        struct fixture *f = *state;
+        Grpc__GuestDetailsRequest gd = GRPC__GUEST_DETAILS_REQUEST__INIT;
+        struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+        audit_close(f->audit);
+        assert_int_equal(audit_open(&(struct audit_options){ .path = f->log_path,
+                                                             .sync = AUDIT_SYNC_INTERVAL,
+                                                             .sync_interval_ms = 1,
+                                                             .policy_digest = "none",
+                                                             .tee = "none" },
+                                    &f->audit),
+                         0);
+        assert_int_equal(gate_init(&f->gate, f->policy, f->audit, NULL), 0);
+        gate_tick(&f->gate);
+        request(f, "GetGuestDetails", &gd.base);
+        assert_int_equal(decide(f, 1).action, GATE_FORWARD);
+        /* Within the interval of the fsync the start record had: nothing synced yet. */
+        while (!audit_pending(f->audit))
+                assert_int_equal(decide(f, 1).action, GATE_FORWARD);
+        nanosleep(&ts, NULL);
+        gate_tick(&f->gate);
+        assert_false(audit_pending(f->audit));
+        assert_false(f->gate.audit_sync_failed);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -361,6 +390,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_sandbox_held_until_answered, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_setpolicy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_await_needs_no_policy, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_tick_syncs_idle_log, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,6 +78,7 @@ for name, report in (("TDREPORT", gen_reports.tdreport(d384)),
         s = connect(tmp + "/host.sock")
         check(call(s, 1, A, "GetGuestDetails")[0] == 0, "TDX %s, matching MRCONFIGID: allowed" % name)
         check(call(s, 3, A, "ExecProcess")[0] == 7, "TDX %s, matching MRCONFIGID: ExecProcess denied" % name)
+        check(records(tmp)[0]["tee"] == "tdx", "TDX %s: the audit log's genesis names tdx" % name)
     finally:
         stop(gate)
 tmp, agent, gate = serve(gen_reports.tdreport(gen_reports.flip(d384)), tee="tdx")
@@ -102,6 +103,7 @@ else:
         code, msg, _ = call(s, 1, A, "GetGuestDetails")
         check(code == 7 and ": attestation: " in msg, "no TEE, --tee auto: denied: %r" % msg)
         check(agent.seen(A + "/GetGuestDetails") == 0, "no TEE: nothing reached the agent")
+        check(records(tmp)[0]["tee"] == "unknown", "no TEE, --tee auto: the audit log says unknown")
     finally:
         stop(gate)
 
@@ -202,6 +204,7 @@ try:
     check(call(s, 1, A, "GetGuestDetails")[0] == 0, "initdata digest in HOST_DATA: the policy allows")
     check(call(s, 3, A, "ExecProcess")[0] == 7, "initdata digest in HOST_DATA: the policy denies ExecProcess")
     check(records(tmp)[0]["policy"] == digest.hex(), "initdata: the audit log names the policy's SHA-256")
+    check(records(tmp)[0]["tee"] == "snp", "initdata: the audit log names the TEE whose report was read")
 finally:
     stop(gate)
 tmp, agent, gate = serve_initdata(gen_reports.flip(doc_field))

@@ -13,6 +13,10 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <inttypes.h>
+#include <jansson.h>
+
 #include "agent.pb-c.h"
 #include "harness.h"
 #include "oci.pb-c.h"
@@ -62,10 +66,12 @@ static void dump_log(const char *what, const char *path)
         fprintf(stderr, "---- %s (%s) ----\n%s---- end of %s ----\n", what, path, start, what);
 }
 
+static bool audit_check(struct gate_env *e);
+
 int gate_env_teardown(void **state)
 {
         struct gate_env *e = *state;
-        bool was_started = e->gate > 0, crashed = false, unclean = false;
+        bool was_started = e->gate > 0, crashed = false, unclean = false, audit_bad = false;
         int status = 0;
 
         if (was_started) {
@@ -74,6 +80,9 @@ int gate_env_teardown(void **state)
                 unclean = status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0;
         }
         harness_stop(&e->stub, SIGKILL);
+        /* Once ccgate has stopped cleanly its log is complete: one record per request. */
+        if (was_started && !crashed && !unclean)
+                audit_bad = !audit_check(e);
 
         if (crashed || unclean) {
                 if (status >= 0 && WIFSIGNALED(status))
@@ -93,7 +102,7 @@ int gate_env_teardown(void **state)
                 harness_rm_rf(e->dir);
         free(e->dir);
         free(e);
-        return crashed || unclean ? -1 : 0;
+        return crashed || unclean || audit_bad ? -1 : 0;
 }
 
 static void spawn_with(const char *log, pid_t *pid, char **argv, size_t n, va_list ap)
@@ -282,3 +291,256 @@ size_t make_frame(uint8_t *buf, size_t cap, uint32_t stream_id, uint8_t type, ui
                 memcpy(buf + TTRPC_HEADER_SIZE, payload, len);
         return TTRPC_HEADER_SIZE + len;
 }
+
+/* ---- The audit log ---- */
+
+#define AUDIT_MAX_FILES 256
+
+/* One record, as far as the checks need it. */
+struct audit_entry {
+        long seq;
+        long run; /* filled after sorting by seq */
+        int64_t conn, stream;
+        bool decision, lifecycle_start;
+};
+
+static int entry_by_seq(const void *a, const void *b)
+{
+        const struct audit_entry *x = a, *y = b;
+
+        return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int entry_by_request(const void *a, const void *b)
+{
+        const struct audit_entry *x = a, *y = b;
+
+        if (x->decision != y->decision)
+                return (int)x->decision - (int)y->decision;
+        if (x->run != y->run)
+                return (x->run > y->run) - (x->run < y->run);
+        if (x->conn != y->conn)
+                return (x->conn > y->conn) - (x->conn < y->conn);
+        return (x->stream > y->stream) - (x->stream < y->stream);
+}
+
+/* The audit log's files: e->audit and e->audit.N, as paths into names. */
+static int audit_files(const struct gate_env *e, char names[][PATH_MAX], size_t max, size_t *ret_n)
+{
+        const char *base = strrchr(e->audit, '/') + 1;
+        size_t blen = strlen(base), n = 0;
+        char dir[PATH_MAX];
+        struct dirent *de;
+        DIR *d;
+
+        if (base - 1 - e->audit >= 3800)
+                return -ENAMETOOLONG;
+        snprintf(dir, sizeof(dir), "%.*s", (int)(base - 1 - e->audit), e->audit);
+        d = opendir(dir);
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                if (strncmp(de->d_name, base, blen) != 0 ||
+                    (de->d_name[blen] != '\0' && de->d_name[blen] != '.'))
+                        continue;
+                if (n == max) {
+                        closedir(d);
+                        return -E2BIG;
+                }
+                if ((size_t)snprintf(names[n], PATH_MAX, "%.3800s/%s", dir, de->d_name) >= PATH_MAX) {
+                        closedir(d);
+                        return -ENAMETOOLONG;
+                }
+                n++;
+        }
+        closedir(d);
+        *ret_n = n;
+        return 0;
+}
+
+static int read_entries(const char *path, struct audit_entry **entries, size_t *n, size_t *cap,
+                        struct gate_env_audit *a, char *why, size_t why_len)
+{
+        _cleanup_free_ char *text = NULL;
+        ssize_t len = harness_read_file(path, &text);
+        long lineno = 0;
+
+        if (len < 0) {
+                snprintf(why, why_len, "%s: %s", path, strerror((int)-len));
+                return (int)len;
+        }
+        if (len > 0 && text[len - 1] != '\n') {
+                snprintf(why, why_len, "%s: the last line has no newline", path);
+                return -EBADMSG;
+        }
+        a->files += len > 0;
+        for (char *p = text, *nl; p < text + len; p = nl + 1) {
+                json_error_t jerr;
+                json_t *j;
+                const char *type;
+                struct audit_entry *x;
+
+                nl = memchr(p, '\n', (size_t)(text + len - p));
+                lineno++;
+                j = json_loadb(p, (size_t)(nl - p), 0, &jerr);
+                type = json_string_value(json_object_get(j, "type"));
+                if (!j || !type || !json_is_integer(json_object_get(j, "seq"))) {
+                        snprintf(why, why_len, "%s:%ld: not a record", path, lineno);
+                        json_decref(j);
+                        return -EBADMSG;
+                }
+                if (*n == *cap) {
+                        size_t c = *cap ? 2 * *cap : 1024;
+                        struct audit_entry *m = realloc(*entries, c * sizeof(**entries));
+
+                        if (!m) {
+                                json_decref(j);
+                                return -ENOMEM;
+                        }
+                        *entries = m;
+                        *cap = c;
+                }
+                x = &(*entries)[(*n)++];
+                *x = (struct audit_entry){
+                        .seq = (long)json_integer_value(json_object_get(j, "seq")),
+                        .decision = strcmp(type, "decision") == 0,
+                        .lifecycle_start = strcmp(type, "genesis") == 0 ||
+                                           strcmp(type, "start") == 0,
+                        .conn = json_integer_value(json_object_get(j, "conn")),
+                        .stream = json_integer_value(json_object_get(j, "stream")),
+                };
+                a->records++;
+                a->runs += x->lifecycle_start;
+                a->stops += strcmp(type, "stop") == 0;
+                if (x->decision) {
+                        const char *d = json_string_value(json_object_get(j, "decision"));
+
+                        a->decisions++;
+                        a->allowed += d && strcmp(d, "allow") == 0;
+                        a->denied += d && strcmp(d, "deny") == 0;
+                        a->forwarded += json_is_true(json_object_get(j, "forwarded"));
+                }
+                json_decref(j);
+        }
+        return 0;
+}
+
+int gate_env_audit_read(const struct gate_env *e, struct gate_env_audit *ret, char *why,
+                        size_t why_len)
+{
+        static char names[AUDIT_MAX_FILES][PATH_MAX];
+        _cleanup_free_ struct audit_entry *entries = NULL;
+        struct gate_env_audit a = { .max_seq = -1 };
+        size_t n_files = 0, n = 0, cap = 0;
+        long run = -1;
+        int r;
+
+        r = audit_files(e, names, AUDIT_MAX_FILES, &n_files);
+        if (r < 0) {
+                snprintf(why, why_len, "listing the files of %s: %s", e->audit, strerror(-r));
+                return r;
+        }
+        for (size_t i = 0; i < n_files; i++) {
+                r = read_entries(names[i], &entries, &n, &cap, &a, why, why_len);
+                if (r < 0)
+                        return r;
+        }
+        if (n == 0) {
+                snprintf(why, why_len, "%s: no records", e->audit);
+                return -EBADMSG;
+        }
+        qsort(entries, n, sizeof(*entries), entry_by_seq);
+        for (size_t i = 0; i < n; i++) {
+                if (entries[i].seq != (long)i) {
+                        snprintf(why, why_len, "seq %ld where %zu was expected: a record is %s",
+                                 entries[i].seq, i,
+                                 i > 0 && entries[i].seq == entries[i - 1].seq ? "repeated"
+                                                                              : "missing");
+                        return -EBADMSG;
+                }
+                run += entries[i].lifecycle_start;
+                entries[i].run = run;
+        }
+        a.max_seq = entries[n - 1].seq;
+
+        /* One request, one record: no (run, conn, stream) twice among decisions. */
+        qsort(entries, n, sizeof(*entries), entry_by_request);
+        for (size_t i = 1; i < n; i++) {
+                const struct audit_entry *x = &entries[i - 1], *y = &entries[i];
+
+                if (x->decision && y->decision && entry_by_request(x, y) == 0) {
+                        snprintf(why, why_len, "seqs %ld and %ld: two decision records for conn "
+                                 "%" PRId64 " stream %" PRId64 " of one ccgate run",
+                                 x->seq, y->seq, x->conn, x->stream);
+                        return -EBADMSG;
+                }
+        }
+        *ret = a;
+        return 0;
+}
+
+int gate_env_audit_verify(const struct gate_env *e)
+{
+        static char names[AUDIT_MAX_FILES][PATH_MAX];
+        char *argv[AUDIT_MAX_FILES + 8], out[PATH_MAX];
+        size_t n_files = 0, k = 0;
+        pid_t pid;
+        int r, status;
+
+        r = audit_files(e, names, AUDIT_MAX_FILES, &n_files);
+        if (r < 0)
+                return r;
+        argv[k++] = (char *)env_or("CCGATE", "./ccgate");
+        argv[k++] = (char *)"audit";
+        argv[k++] = (char *)"verify";
+        argv[k++] = (char *)"--closed";
+        argv[k++] = (char *)"--quiet";
+        for (size_t i = 0; i < n_files; i++)
+                argv[k++] = names[i];
+        argv[k] = NULL;
+        snprintf(out, sizeof(out), "%s/verify.out", e->dir);
+        r = harness_spawn(argv, out, &pid);
+        if (r < 0)
+                return r;
+        status = harness_wait_exit(&pid, HARNESS_WAIT_MS);
+        if (status != 0)
+                dump_log("ccgate audit verify", out);
+        return status;
+}
+
+void gate_env_expect_audit(struct gate_env *e, long requests, long forwarded)
+{
+        e->audit_expected = true;
+        e->audit_requests = requests;
+        e->audit_forwarded = forwarded;
+}
+
+/* The teardown's checks; prints what is wrong. */
+static bool audit_check(struct gate_env *e)
+{
+        struct gate_env_audit a;
+        char why[512];
+        int r;
+
+        if (access(e->audit, F_OK) < 0)
+                return true; /* ccgate never opened it */
+        r = gate_env_audit_read(e, &a, why, sizeof(why));
+        if (r < 0) {
+                fprintf(stderr, "audit log: %s\n", why);
+                return false;
+        }
+        r = gate_env_audit_verify(e);
+        if (r != 0) {
+                fprintf(stderr, "audit log: ccgate audit verify --closed: status %d\n", r);
+                return false;
+        }
+        if (e->audit_expected &&
+            (a.decisions != e->audit_requests || a.forwarded != e->audit_forwarded)) {
+                fprintf(stderr, "audit log: %ld decision records (%ld forwarded) for %ld requests "
+                                "(%ld forwarded)\n",
+                        a.decisions, a.forwarded, e->audit_requests, e->audit_forwarded);
+                return false;
+        }
+        return true;
+}
+

@@ -39,6 +39,9 @@ struct gate_env {
         char stub_log[PATH_MAX];
         pid_t stub;
         pid_t gate;
+        /* gate_env_expect_audit(): checked against the audit log at teardown. */
+        bool audit_expected;
+        long audit_requests, audit_forwarded;
 };
 
 /* cmocka fixtures. */
@@ -86,3 +89,41 @@ void read_stream_data(const struct ttrpc_reply *r, char *out, size_t cap);
 /* A raw frame: header (length of payload, stream, type, flags) and payload into buf. */
 size_t make_frame(uint8_t *buf, size_t cap, uint32_t stream_id, uint8_t type, uint8_t flags,
                   const uint8_t *payload, size_t len);
+
+/* ---- The audit log ---- */
+
+/* What the audit log (e->audit and its rotated files e->audit.N) holds. */
+struct gate_env_audit {
+        long files;     /* with at least one record */
+        long records;   /* of every type */
+        long runs;      /* genesis and start records: ccgate runs on this log */
+        long stops;     /* stop records */
+        long decisions, allowed, denied, forwarded;
+        long max_seq;
+};
+
+/*
+ * Read every record of the audit log and check what holds for any log: each
+ * line is a record ending in a newline; the seqs of all files together run
+ * 0, 1, 2, ... without a gap or a repeat; and within one ccgate run no two
+ * decision records name the same connection and stream id (one request, one
+ * record). Returns 0 and *ret, or -EBADMSG with why, or -errno.
+ */
+int gate_env_audit_read(const struct gate_env *e, struct gate_env_audit *ret, char *why,
+                        size_t why_len);
+
+/*
+ * Run `ccgate audit verify --closed` on the audit log's files (ccgate must
+ * have stopped). Returns its wait status, or -errno; what it printed goes to
+ * the test's stderr when it fails.
+ */
+int gate_env_audit_verify(const struct gate_env *e);
+
+/*
+ * The test sent `requests` requests through ccgate, of which `forwarded`
+ * reached the agent: at teardown, once ccgate has stopped, the audit log must
+ * hold exactly one decision record for each (see gate_env_audit_read()), that
+ * many with "forwarded": true, and verify with --closed. Whether or not this is
+ * called, teardown checks the log's chain and its one-record-per-request rule.
+ */
+void gate_env_expect_audit(struct gate_env *e, long requests, long forwarded);

@@ -4,7 +4,9 @@
  * arrives byte for byte and its answer returns byte for byte; what is denied is
  * answered with PERMISSION_DENIED and the exact message, and the agent's record
  * proves it never got there; bad payloads, envelopes and frames fail closed,
- * and a bad frame costs only its own connection.
+ * and a bad frame costs only its own connection. Every test says how many
+ * requests it sent through ccgate and how many reached the agent: at teardown
+ * the audit log must hold exactly one decision record for each (gate_env.h).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -65,6 +67,8 @@ static void test_allowed_reaches_agent_unchanged(void **state)
         check_relayed_unchanged(e, AGENT_SERVICE, "ReadStdout", buf, n);
         check_relayed_unchanged(e, AGENT_SERVICE, "ReadStderr", buf, n);
         check_relayed_unchanged(e, "grpc.Health", "Check", NULL, 0);
+        /* Five through ccgate, each also sent straight to the stub. */
+        gate_env_expect_audit(e, 5, harness_record_lines(e->record) - 5);
 }
 
 static void test_allowed_answer_contents(void **state)
@@ -94,6 +98,7 @@ static void test_allowed_answer_contents(void **state)
         read_stream_data(&r, data, sizeof(data));
         assert_string_equal(data, "stdout-of-exec-9");
         ttrpc_reply_done(&r);
+        gate_env_expect_audit(e, 2, harness_record_lines(e->record));
 }
 
 static void test_denied_never_reaches_agent(void **state)
@@ -124,6 +129,8 @@ static void test_denied_never_reaches_agent(void **state)
                                "CloseStdinRequest is blocked by policy: default-deny: "
                                "the policy does not list CloseStdinRequest");
         assert_int_equal(gate_env_seen(e, "ExecProcess", NULL), 0);
+        /* Six denials, each between two barriers. */
+        gate_env_expect_audit(e, 6 * 3, harness_record_lines(e->record));
 }
 
 static void test_denial_carries_no_request_contents(void **state)
@@ -149,6 +156,7 @@ static void test_denial_carries_no_request_contents(void **state)
         assert_true(harness_read_file(e->audit, &audit) > 0);
         assert_non_null(strstr(audit, "no-exec"));
         assert_null(strstr(audit, "hunter2"));
+        gate_env_expect_audit(e, 2, harness_record_lines(e->record));
 }
 
 static void test_unknown_service_or_method(void **state)
@@ -172,6 +180,7 @@ static void test_unknown_service_or_method(void **state)
                 gate_env_expect_denied(e, c, cases[i][0], cases[i][1], NULL, 0, MSG_UNKNOWN_METHOD);
         /* Only the barriers (two per case) got through. */
         assert_int_equal(harness_record_lines(e->record), 2 * (long)ELEMENTSOF(cases));
+        gate_env_expect_audit(e, 3 * (long)ELEMENTSOF(cases), harness_record_lines(e->record));
 }
 
 static void test_undecodable_payload(void **state)
@@ -206,6 +215,7 @@ static void test_undecodable_payload(void **state)
         gate_env_barrier(c);
         /* Only the barrier, with its empty payload, reached the agent. */
         assert_int_equal(harness_record_lines(e->record), 1);
+        gate_env_expect_audit(e, (long)ELEMENTSOF(cases) + 1, harness_record_lines(e->record));
 }
 
 static void test_unknown_field(void **state)
@@ -255,6 +265,7 @@ static void test_unknown_field(void **state)
                 gate_env_expect_denied(e, c, AGENT_SERVICE, "CreateSandbox", buf, m, msg_sandbox);
         }
         assert_int_equal(gate_env_seen(e, "CreateSandbox", NULL), 0);
+        gate_env_expect_audit(e, 3 * 3, harness_record_lines(e->record));
 }
 
 /* Send one raw request frame whose payload is the given envelope bytes. */
@@ -315,6 +326,8 @@ static void test_envelope(void **state)
         /* The allowed one and the barrier; neither bad envelope. */
         assert_int_equal(gate_env_seen(e, "GetGuestDetails", NULL), 2);
         assert_int_equal(harness_record_lines(e->record), 2);
+        /* Both bad envelopes are decisions too, with a record each. */
+        gate_env_expect_audit(e, 4, harness_record_lines(e->record));
 }
 
 /* A frame that must close its connection: nothing of it reaches the agent, and
@@ -353,6 +366,8 @@ static void test_oversized_frame(void **state)
         /* The largest length a u32 can say. */
         header[0] = header[1] = header[2] = header[3] = 0xff;
         check_frame_closes_connection(e, header, sizeof(header));
+        /* Three barriers per check; a frame that closes its connection is no request. */
+        gate_env_expect_audit(e, 2 * 3, harness_record_lines(e->record));
 }
 
 static void test_largest_frame_accepted(void **state)
@@ -394,6 +409,7 @@ static void test_largest_frame_accepted(void **state)
         ttrpc_reply_done(&r);
         harness_sha256_hex(payload, n, sha);
         assert_int_equal(gate_env_seen(e, "CreateSandbox", sha), 1);
+        gate_env_expect_audit(e, 1, 1);
 }
 
 static void test_malformed_frames(void **state)
@@ -430,6 +446,7 @@ static void test_malformed_frames(void **state)
                 assert_int_equal(ttrpc_client_wait_closed(c), 0);
         }
         assert_int_equal(gate_env_seen(e, "GetGuestDetails", NULL), harness_record_lines(e->record));
+        gate_env_expect_audit(e, 5 * 3, harness_record_lines(e->record));
 }
 
 static void test_stream_ids_must_increase(void **state)
@@ -454,6 +471,7 @@ static void test_stream_ids_must_increase(void **state)
         assert_int_equal(ttrpc_client_send(c, 5, AGENT_SERVICE, "ReadStdout", buf, n), 0);
         assert_int_equal(ttrpc_client_wait_closed(c), 0);
         assert_int_equal(harness_record_lines(e->record), lines);
+        gate_env_expect_audit(e, 1, 1);
 }
 
 int main(void)
