@@ -340,7 +340,7 @@ static void report_policy_error(const struct policy_error *e, const char *fallba
         if (e->line > 0)
                 log_error(0, "%s:%u:%u: %s", e->file, e->line, e->column, e->message);
         else
-                log_error(0, "%s: %s", e->file ? e->file : fallback, e->message);
+                log_error(0, "%s: %s", e->file[0] ? e->file : fallback, e->message);
 }
 
 /*

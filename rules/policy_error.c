@@ -8,6 +8,10 @@
 
 static int error_vset(struct policy_error *err, int error, const char *file, unsigned line,
                       unsigned column, const char *fmt, va_list ap)
+        __attribute__((format(printf, 6, 0)));
+
+static int error_vset(struct policy_error *err, int error, const char *file, unsigned line,
+                      unsigned column, const char *fmt, va_list ap)
 {
         if (!err || err->message[0])
                 return error;

@@ -47,8 +47,9 @@ static int append_packed(struct audit_log *log, struct audit_event *ev, const Pr
 
 int sample_append(struct audit_log *log, size_t i)
 {
-        char *argv[] = { "/bin/sh", "-c", "echo " SAMPLE_SECRET };
-        char *env[] = { "PATH=/usr/bin", "SECRET=" SAMPLE_SECRET };
+        static char echo_secret[] = "echo " SAMPLE_SECRET, env_secret[] = "SECRET=" SAMPLE_SECRET;
+        char *argv[] = { "/bin/sh", "-c", echo_secret };
+        char *env[] = { "PATH=/usr/bin", env_secret };
         Grpc__Process proc = GRPC__PROCESS__INIT;
         Grpc__ExecProcessRequest exec = GRPC__EXEC_PROCESS_REQUEST__INIT;
         Grpc__WriteStreamRequest ws = GRPC__WRITE_STREAM_REQUEST__INIT;
