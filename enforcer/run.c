@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -626,6 +627,9 @@ int cmd_run(int argc, char **argv)
                 log_error(r, "checking the policy against the TEE report");
                 return 1;
         }
+        /* Loading (YAML tree, regex compilation) used heap that is free now;
+         * give it back rather than carry it for the guest's lifetime. */
+        (void)malloc_trim(0);
         if (rp.policy && !rp.deny_all &&
             policy_hooks_missing(rp.policy, hooks, missing, sizeof(missing)) > 0) {
                 log_error(0, "the policy requires eBPF hooks that are not active: %s "
