@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The demo: ccgate in front of a recording stub agent with examples/demo/policy.yaml.
 Sends allowed and denied requests as the host would, shows what the client got,
-what reached the agent, and the audit log. Usage: demo.py CCGATE"""
+what reached the agent, the audit log, and the operator's view of it (ccgate
+audit show / verify). Usage: demo.py CCGATE"""
 import json, os, subprocess, sys, tempfile
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "..", "tests", "integration"))
@@ -32,4 +33,8 @@ with open(audit) as f:
     for line in f:
         r = json.loads(line)
         print("  " + json.dumps({k: r[k] for k in r if k in
-              ("seq", "request", "decision", "rule", "reason", "prev")}))
+              ("seq", "type", "request", "decision", "rule", "reason", "prev")}))
+print("\n== what an operator sees: ccgate audit show --decision deny")
+subprocess.run([ccgate, "audit", "show", "--decision", "deny", audit], check=True)
+print("\n== ccgate audit verify --closed: the chain is intact and ends with a stop record")
+subprocess.run([ccgate, "audit", "verify", "--closed", audit], check=True)
