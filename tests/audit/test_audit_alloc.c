@@ -13,43 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc_count.h"
 #include "audit.h"
 #include "sample.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_SANITIZER 1
-#endif
-#endif
-
-#ifndef UNDER_SANITIZER
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t size);
-
-static bool counting;
-static unsigned long n_allocs;
-
-void *malloc(size_t size)
-{
-        n_allocs += counting;
-        return __libc_malloc(size);
-}
-
-void *calloc(size_t n, size_t size)
-{
-        n_allocs += counting;
-        return __libc_calloc(n, size);
-}
-
-void *realloc(void *p, size_t size)
-{
-        n_allocs += counting;
-        return __libc_realloc(p, size);
-}
-#endif
 
 static void rm_dir(const char *dir)
 {
@@ -88,24 +55,16 @@ static long run(const char *dir, enum audit_sync sync, uint64_t rotate, size_t n
         for (size_t i = 0; i < 2 * sample_count(); i++)
                 if (sample_append(log, i) < 0)
                         goto out;
-#ifndef UNDER_SANITIZER
-        n_allocs = 0;
-        counting = true;
-#endif
+        alloc_count_start();
         for (size_t i = 0; i < n; i++) {
                 r = sample_append(log, i);
                 if (r < 0) {
-#ifndef UNDER_SANITIZER
-                        counting = false;
-#endif
+                        (void)alloc_count_stop();
                         fprintf(stderr, "audit_append %zu: %s\n", i, strerror(-r));
                         goto out;
                 }
         }
-#ifndef UNDER_SANITIZER
-        counting = false;
-        allocs = (long)n_allocs;
-#endif
+        allocs = (long)alloc_count_stop();
         audit_head(log, ret_head, hash);
 out:
         audit_close(log);
@@ -127,10 +86,10 @@ int main(void)
         char dir[256];
         int failures = 0;
 
-#ifdef UNDER_SANITIZER
-        printf("SKIPPED: the sanitizer's allocator cannot be interposed to count calls\n");
-        return 77;
-#endif
+        if (!alloc_count_available()) {
+                printf("SKIPPED: the sanitizer's allocator cannot be interposed to count calls\n");
+                return 77;
+        }
         for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
                 uint64_t head = 0;
                 long allocs;

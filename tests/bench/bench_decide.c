@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc_count.h"
 #include "audit.h"
 #include "bench_util.h"
 #include "cleanup.h"
@@ -32,34 +33,6 @@
 #include "policy_gen.h"
 #include "policy_inspect.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#error "bench_decide counts allocations by interposing malloc: build it without sanitizers"
-#endif
-
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t size);
-
-static bool counting;
-static unsigned long n_allocs;
-
-void *malloc(size_t size)
-{
-        n_allocs += counting;
-        return __libc_malloc(size);
-}
-
-void *calloc(size_t n, size_t size)
-{
-        n_allocs += counting;
-        return __libc_calloc(n, size);
-}
-
-void *realloc(void *p, size_t size)
-{
-        n_allocs += counting;
-        return __libc_realloc(p, size);
-}
 
 #define WARMUP 2000u
 
@@ -165,16 +138,14 @@ static json_t *bench_policy_decide(struct run *run, const struct policy *p,
                 (void)policy_decide(p, s, req->method, req->message, &d);
 
         heap_before = mallinfo2().uordblks;
-        n_allocs = 0;
-        counting = true;
+        alloc_count_start();
         for (size_t i = 0; i < run->iterations; i++) {
                 uint64_t t0 = bench_now_ns();
 
                 (void)policy_decide(p, s, req->method, req->message, &d);
                 run->samples[i] = bench_now_ns() - t0;
         }
-        counting = false;
-        return level_json(run, n_allocs, heap_before, mallinfo2().uordblks);
+        return level_json(run, alloc_count_stop(), heap_before, mallinfo2().uordblks);
 }
 
 /* One gate_request(); the effect it reserved is dropped again, as an error answer would. */
@@ -224,8 +195,7 @@ static json_t *bench_gate(struct run *run, const struct policy *p, const char *p
                 (void)gate_once(&g, env, env_len, &o);
 
         heap_before = mallinfo2().uordblks;
-        n_allocs = 0;
-        counting = true;
+        alloc_count_start();
         for (size_t i = 0; i < run->iterations; i++) {
                 uint64_t t0 = bench_now_ns();
 
@@ -234,8 +204,7 @@ static json_t *bench_gate(struct run *run, const struct policy *p, const char *p
                 if (o.effect.kind != POLICY_EFFECT_NONE)
                         gate_effect_cancel(&g, &o.effect);
         }
-        counting = false;
-        allocs = n_allocs;
+        allocs = alloc_count_stop();
         ret = level_json(run, allocs, heap_before, mallinfo2().uordblks);
 out:
         gate_done(&g);

@@ -17,43 +17,10 @@
 #include "agent_api.h"
 #include "pbjson.h"
 #include "policy.h"
+#include "alloc_count.h"
 #include "policy_error.h"
 #include "policy_inspect.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_SANITIZER 1
-#endif
-#endif
-
-#ifndef UNDER_SANITIZER
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t size);
-
-static bool counting;
-static unsigned long n_allocs;
-
-void *malloc(size_t size)
-{
-        n_allocs += counting;
-        return __libc_malloc(size);
-}
-
-void *calloc(size_t n, size_t size)
-{
-        n_allocs += counting;
-        return __libc_calloc(n, size);
-}
-
-void *realloc(void *p, size_t size)
-{
-        n_allocs += counting;
-        return __libc_realloc(p, size);
-}
-#endif
 
 static const char *source_root;
 
@@ -83,6 +50,7 @@ static int one(const struct fixture *fx)
         json_t *j, *v;
         size_t i, n;
         struct decision d;
+        unsigned long n_allocs;
         int failed = 1;
 
         snprintf(path, sizeof(path), "%s/examples/%s/policy.yaml", source_root, fx->example);
@@ -116,18 +84,15 @@ static int one(const struct fixture *fx)
 
         if (policy_decide(p, s, m, msg, &d) < 0)
                 goto out;
-#ifndef UNDER_SANITIZER
-        n_allocs = 0;
-        counting = true;
+        alloc_count_start();
         for (int k = 0; k < 100; k++)
                 (void)policy_decide(p, s, m, msg, &d);
-        counting = false;
+        n_allocs = alloc_count_stop();
         if (n_allocs) {
                 fprintf(stderr, "%s/%s: %lu allocations in 100 decisions\n", fx->example,
                         fx->file, n_allocs);
                 goto out;
         }
-#endif
         failed = 0;
 out:
         if (msg)
@@ -148,10 +113,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: %s SOURCE_ROOT\n", argv[0]);
                 return 2;
         }
-#ifdef UNDER_SANITIZER
-        printf("skipped: the sanitizer owns malloc, so allocations cannot be counted\n");
-        return 77;
-#endif
+        if (!alloc_count_available()) {
+                printf("SKIPPED: the sanitizer owns malloc, so allocations cannot be counted\n");
+                return 77;
+        }
         source_root = argv[1];
         for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
                 failures += one(&fixtures[i]);
