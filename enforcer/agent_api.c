@@ -250,49 +250,6 @@ static void budget_free(void *data, void *ptr)
                 free(ptr);
 }
 
-/*
- * Whether msg or anything it holds carries unknown fields. Recursion follows
- * message-typed fields of the schema only, and the schema's type graph is
- * acyclic (a unit test walks it), so the depth is bounded by the schema, not
- * by the input.
- */
-static bool has_unknown_fields(const ProtobufCMessage *msg)
-{
-        const ProtobufCMessageDescriptor *d = msg->descriptor;
-
-        if (msg->n_unknown_fields > 0)
-                return true;
-
-        for (unsigned i = 0; i < d->n_fields; i++) {
-                const ProtobufCFieldDescriptor *f = &d->fields[i];
-                const char *base = (const char *)msg;
-
-                if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-                        continue;
-
-                if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-                        /* Also map fields: protobuf-c holds them as repeated entry messages. */
-                        size_t n = *(const size_t *)(base + f->quantifier_offset);
-                        ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)(base + f->offset);
-
-                        for (size_t k = 0; k < n; k++)
-                                if (v[k] && has_unknown_fields(v[k]))
-                                        return true;
-                } else {
-                        const ProtobufCMessage *sub;
-
-                        /* A oneof member's slot is only meaningful when its case is chosen. */
-                        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-                            *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-                                continue;
-                        sub = *(ProtobufCMessage *const *)(base + f->offset);
-                        if (sub && has_unknown_fields(sub))
-                                return true;
-                }
-        }
-        return false;
-}
-
 int agent_request_decode(const struct agent_method *m, const uint8_t *data, size_t len,
                          ProtobufCAllocator *allocator, ProtobufCMessage **ret)
 {
@@ -323,13 +280,6 @@ int agent_request_decode(const struct agent_method *m, const uint8_t *data, size
                 if (b.parent_failed)
                         return -ENOMEM;
                 return -EBADMSG;
-        }
-
-        /* wire_check refused unknown fields already; this second look at the
-         * decoded tree is defence in depth. */
-        if (has_unknown_fields(msg)) {
-                agent_request_free(msg, allocator);
-                return -EPROTO;
         }
 
         *ret = msg;

@@ -90,9 +90,13 @@ size_t agent_methods_by_request_name(const char *name, enum agent_method_id *ret
 #define AGENT_DECODE_MAX_BYTES (32u * 1024u * 1024u) /* heap used by one decoded request */
 
 /*
- * Decode a request payload into the method's request message, failing closed:
- * -EBADMSG when the bytes are not a valid encoding, -EPROTO when the message or
- * any nested message carries fields the schema does not know, -E2BIG when the
+ * Decode a request payload into the method's request message, failing closed.
+ * The bytes are checked strictly first (wire_check.h), so what is decided on is
+ * what the agent will read: -EBADMSG when they are not a valid, unambiguous
+ * encoding (a NUL or invalid UTF-8 in a string, a wire type that is not the
+ * field's, a bool other than 0/1, nesting past WIRE_CHECK_MAX_DEPTH), -EPROTO
+ * when the message or any nested message carries fields the schema does not
+ * know, -E2BIG when the
  * decoded form would exceed AGENT_DECODE_MAX_BYTES, -ENOMEM when allocator
  * itself fails first (for an arena sized to the bound, that too means the
  * request is too large), -EINVAL for a NULL m, ret, or data with len > 0.
