@@ -199,6 +199,9 @@ static int namespaces_load(struct load_ctx *c, const struct ynode *n, struct con
                 r = load_enum(c, n->items[i], "namespace", namespace_names, &bit);
                 if (r < 0)
                         return r;
+                if (cr->namespaces & (1u << bit))
+                        return load_error(c, n->items[i], "namespace \"%s\" is listed twice",
+                                          namespace_names[bit]);
                 cr->namespaces |= 1u << bit;
         }
         return 0;
@@ -393,6 +396,11 @@ static int container_load(struct load_ctx *c, struct policy *p, const struct yno
             (r = load_reason(c, ytree_get(n, "reason"), &cr->allow.reason)) < 0 ||
             (r = load_string(c, ytree_get(n, "image"), "\"image\"", &cr->image)) < 0)
                 return r;
+        /* The runtime's container-name annotation selects a container, and rule ids
+         * ("NAME.args") name it: "" does neither. */
+        if (!cr->name[0])
+                return load_error(c, ytree_get(n, "name"), "a container's \"name\" is empty; "
+                                  "give the name pod.yaml gives it");
         cr->allow.verdict = VERDICT_ALLOW;
         cr->allow.line = n->line;
         for (uint32_t j = 0; j < ci; j++)

@@ -130,6 +130,10 @@ static const struct bad_policy bad_policies[] = {
         { C0 C1 ", namespaces: [pid, net]}\n",
           "3:146: invalid namespace \"net\"; expected one of: pid, network, mount, ipc, uts, "
           "user, cgroup, time" },
+        { C0 C1 ", namespaces: [pid, pid]}\n",
+          "3:146: namespace \"pid\" is listed twice" },
+        { C0 "  - {name: \"\", id: a, reason: r, image: \"i@sha256:" Z64 "\", args: [x]}\n",
+          "3:12: a container's \"name\" is empty; give the name pod.yaml gives it" },
         { C0 C1 ", seccomp: strict}\n",
           "3:137: invalid \"seccomp\" \"strict\"; expected one of: any, none" },
         { C0 C1 ", exec: [{id: p, argv: [x]}]}\n",
