@@ -34,6 +34,7 @@ static const char *const check_names[_CONTAINER_CHECK_MAX] = {
         [CHECK_SYSCTLS] = "sysctls",           [CHECK_NAMESPACES] = "namespaces",
         [CHECK_ANNOTATIONS] = "annotations",   [CHECK_HOOKS] = "hooks",
         [CHECK_SECCOMP] = "seccomp",           [CHECK_LINUX] = "linux",
+        [CHECK_CGROUPS_PATH] = "cgroups_path",
         [CHECK_ONCE] = "once",                 [CHECK_EXEC] = "exec",
         [CHECK_SIGNAL] = "signal",
 };
@@ -60,6 +61,7 @@ static const char *const check_reasons[_CONTAINER_CHECK_MAX] = {
         [CHECK_HOOKS] = "an OCI hook is not allowed by the policy",
         [CHECK_SECCOMP] = "the seccomp profile is weaker than the policy requires",
         [CHECK_LINUX] = "the request sets id mappings, labels, shared mounts or a host user",
+        [CHECK_CGROUPS_PATH] = "the cgroup path is not the container's own under kubepods",
         [CHECK_ONCE] = "the pod sandbox container already exists",
         [CHECK_EXEC] = "the command is not one the policy allows in this container",
         [CHECK_SIGNAL] = "the process is not one this container started",

@@ -512,6 +512,54 @@ static int linux_check(const struct policy *p, const struct container_rule *cr,
         return -1;
 }
 
+/* s starts with prefix: the rest, or NULL. */
+static const char *skip_prefix(const char *s, const char *prefix)
+{
+        size_t n = strlen(prefix);
+        return strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}
+
+/* One or more of the characters in set, at most max: the rest, or NULL. */
+static const char *skip_span(const char *s, const char *set, size_t max)
+{
+        size_t n = strspn(s, set);
+        return n >= 1 && n <= max ? s + n : NULL;
+}
+
+/*
+ * Linux.CgroupsPath is where the agent puts the container's processes. It must
+ * be the container's own cgroup under kubepods, as kubelet and containerd name
+ * it: for the systemd driver
+ *   kubepods[-besteffort|-burstable]-pod<uid, _ for ->.slice:cri-containerd:<id>
+ * and for cgroupfs
+ *   /kubepods[/besteffort|/burstable]/pod<uid>/<id>
+ * Anything else could put the container into another cgroup: another
+ * container's, or ccgate's own, which the connect_unix hook lets reach the agent.
+ */
+static bool cgroups_path_ok(const char *path, const char *container_id)
+{
+        const char *s;
+
+        if ((s = skip_prefix(path, "kubepods"))) {
+                const char *q;
+                if ((q = skip_prefix(s, "-besteffort")) || (q = skip_prefix(s, "-burstable")))
+                        s = q;
+                if (!(s = skip_prefix(s, "-pod")) || !(s = skip_span(s, "0123456789abcdef_", 64)) ||
+                    !(s = skip_prefix(s, ".slice:cri-containerd:")))
+                        return false;
+        } else if ((s = skip_prefix(path, "/kubepods"))) {
+                const char *q;
+                if ((q = skip_prefix(s, "/besteffort")) || (q = skip_prefix(s, "/burstable")))
+                        s = q;
+                if (!(s = skip_prefix(s, "/pod")) || !(s = skip_span(s, "0123456789abcdef-", 64)) ||
+                    !(s = skip_prefix(s, "/")))
+                        return false;
+        } else {
+                return false;
+        }
+        return strcmp(s, container_id) == 0;
+}
+
 /* The first failing check of req against cr, or -1. */
 static int container_check(const struct policy *p, const struct container_rule *cr,
                            const ProtobufCMessage *req, const ProtobufCMessage *oci,
@@ -529,6 +577,8 @@ static int container_check(const struct policy *p, const struct container_rule *
                 return CHECK_ROOT;
         if (cr->readonly_root && !num(root, "Readonly", 0))
                 return CHECK_ROOT;
+        if (!cgroups_path_ok(str(sub(oci, "Linux", 0), "CgroupsPath", 0), container_id))
+                return CHECK_CGROUPS_PATH;
         if ((k = process_check(p, &cr->proc, sub(oci, "Process", 0))) >= 0)
                 return k;
         n = count(oci, "Mounts");

@@ -162,6 +162,7 @@ enum container_check {
         CHECK_HOOKS,
         CHECK_SECCOMP,
         CHECK_LINUX,
+        CHECK_CGROUPS_PATH,
         CHECK_ONCE,
         CHECK_EXEC,
         CHECK_SIGNAL,

@@ -86,6 +86,7 @@ static const char *threats_dir = "threats";
 #define R_TERMINAL "the terminal setting differs from the policy's"
 #define R_PROCESS "the process carries a user name, AppArmor or SELinux label"
 #define R_PRIVILEGED "the container would be privileged"
+#define R_CGROUPS "the cgroup path is not the container's own under kubepods"
 #define R_MOUNTS "a mount is not allowed by the policy"
 #define R_DEVICES "a device is not allowed by the policy"
 #define R_SYSCTLS "a sysctl is not allowed by the policy"
@@ -862,6 +863,9 @@ static const struct step swap_web[] = {
 static const struct step spec_locked[] = {
         { "another image", "locked/33-other-image",
           .want = DENY, .rule = "worker.image", .reason = R_IMAGE },
+        { "into ccgate's cgroup (which may reach the agent)", "locked/03-create-worker",
+          .edits = { { "/OCI/Linux/CgroupsPath", "\"/ccgate\"" } },
+          .want = DENY, .rule = "worker.cgroups_path", .reason = R_CGROUPS },
         { "another command", "locked/34-other-args",
           .want = DENY, .rule = "worker.args", .reason = R_ARGS },
         { "an extra environment variable", "locked/35-extra-env",
@@ -892,6 +896,11 @@ static const struct step spec_locked[] = {
 static const struct step spec_web[] = {
         { "another image", "web/27-other-image",
           .want = DENY, .rule = "nginx.image", .reason = R_IMAGE },
+        { "into the pause container's cgroup", "web/03-create-nginx",
+          .edits = { { "/OCI/Linux/CgroupsPath",
+                       "\"kubepods-besteffort-pod1b4e28ba_2fa1_11d2_883f_0016d3cca427.slice:"
+                       "cri-containerd:5d3a0e2f4b6c8d1e9f7a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d1e\"" } },
+          .want = DENY, .rule = "nginx.cgroups_path", .reason = R_CGROUPS },
         { "another command (a shell on a port)", "web/28-other-args",
           .want = DENY, .rule = "nginx.args", .reason = R_ARGS },
         { "an extra environment variable", "web/29-extra-env",

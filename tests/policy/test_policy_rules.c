@@ -572,11 +572,17 @@ static const char pod_policy[] =
         " \"ReadonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", \"/proc/sys\","         \
         " \"/proc/sysrq-trigger\"]"
 
-static const char *create_json(char *buf, size_t len, const char *cid, const char *type,
-                               const char *name, const char *image, const char *args,
-                               const char *env)
+/* A CreateContainerRequest; cgroups is Linux.CgroupsPath (NULL: the container's
+ * own, as containerd's cgroupfs driver names it). */
+static const char *create_json_in(char *buf, size_t len, const char *cid, const char *type,
+                                  const char *name, const char *image, const char *args,
+                                  const char *env, const char *cgroups)
 {
-        int k = snprintf(buf, len,
+        char own[256];
+        int k;
+
+        snprintf(own, sizeof(own), "/kubepods/besteffort/pod1b4e28ba-2fa1-11d2/%s", cid);
+        k = snprintf(buf, len,
                  "{\"container_id\": \"%s\", \"exec_id\": \"%s\","
                  " \"storages\": [{\"driver\": \"image_guest_pull\", \"source\": \"%s\","
                  "   \"fstype\": \"overlay\", \"mount_point\": \"/run/kata-containers/%s/rootfs\"}],"
@@ -585,10 +591,57 @@ static const char *create_json(char *buf, size_t len, const char *cid, const cha
                  "  \"Root\": {\"Path\": \"/run/kata-containers/%s/rootfs\"},"
                  "  \"Annotations\": {\"io.kubernetes.cri.container-type\": \"%s\","
                  "                   \"io.kubernetes.cri.container-name\": \"%s\"},"
-                 "  \"Linux\": {" DEFAULT_LINUX_PATHS "}}}",
-                 cid, cid, image, cid, args, env, cid, type, name);
+                 "  \"Linux\": {\"CgroupsPath\": \"%s\", " DEFAULT_LINUX_PATHS "}}}",
+                 cid, cid, image, cid, args, env, cid, type, name, cgroups ? cgroups : own);
         assert_true(k > 0 && (size_t)k < len);
         return buf;
+}
+
+static const char *create_json(char *buf, size_t len, const char *cid, const char *type,
+                               const char *name, const char *image, const char *args,
+                               const char *env)
+{
+        return create_json_in(buf, len, cid, type, name, image, args, env, NULL);
+}
+
+/* Linux.CgroupsPath: the container's own cgroup under kubepods, nothing else. */
+static void test_create_cgroups_path(void **state)
+{
+        static const struct {
+                const char *path;
+                bool ok;
+        } cases[] = {
+                { "/kubepods/besteffort/pod1b4e28ba-2fa1-11d2/c1", true },
+                { "/kubepods/burstable/pod1b4e28ba-2fa1-11d2/c1", true },
+                { "/kubepods/pod1b4e28ba-2fa1-11d2/c1", true },
+                { "kubepods-besteffort-pod1b4e28ba_2fa1_11d2.slice:cri-containerd:c1", true },
+                { "kubepods-pod1b4e28ba_2fa1_11d2.slice:cri-containerd:c1", true },
+                { "", false },
+                { "/ccgate", false },                                  /* ccgate's own cgroup */
+                { "/kubepods/besteffort/pod1b4e28ba-2fa1-11d2/c2", false }, /* another container's */
+                { "/kubepods/besteffort/pod1b4e28ba-2fa1-11d2/../../../ccgate/c1", false },
+                { "/kubepods/besteffort/pod/c1", false },
+                { "/kubepods/guaranteed/pod1b4e28ba/c1", false },
+                { "/kubepods/besteffort/pod1b4e28ba/c1/", false },
+                { "kubepods-besteffort-pod1b4e28ba.slice:cri-containerd:c1x", false },
+                { "kubepods-besteffort-pod1b4e28ba.slice:docker:c1", false },
+                { "system.slice:cri-containerd:c1", false },
+        };
+        _cleanup_(policy_freep) struct policy *p = load_ok(pod_policy);
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+        static char buf[48 * 1024];
+
+        (void)state;
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct decision d = decide_json(
+                        p, s, AGENT_CREATE_CONTAINER, "%s",
+                        create_json_in(buf, sizeof(buf), "c1", "container", "app", IMG,
+                                       "[\"/app\", \"--port=1\"]", "[]", cases[i].path));
+                if (cases[i].ok)
+                        assert_decision(d, VERDICT_ALLOW, "app");
+                else
+                        assert_decision(d, VERDICT_DENY, "app.cgroups_path");
+        }
 }
 
 static struct decision create(const struct policy *p, const struct policy_state *s,
@@ -978,6 +1031,7 @@ int main(void)
                 cmocka_unit_test(test_copy_file),
                 cmocka_unit_test(test_create_container),
                 cmocka_unit_test(test_create_duplicate_annotation),
+                cmocka_unit_test(test_create_cgroups_path),
                 cmocka_unit_test(test_state_lifecycle),
                 cmocka_unit_test(test_state_limits),
                 cmocka_unit_test(test_denied_create_carries_binding),
