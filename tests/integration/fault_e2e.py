@@ -61,6 +61,11 @@ tmp, agent, gate = serve()
 try:
     sock = tmp + "/host.sock"
     # --- the daemon runs without privileges and with a syscall allowlist -----
+    # It listens before it enters the sandbox and serves only after: an answer
+    # means the sandbox is in place (reading /proc before that was a race).
+    s = connect(sock)
+    check(call(s, 1, A, "GetGuestDetails")[0] == 0, "ccgate serves")
+    s.close()
     st = proc_status(gate.pid)
     check(st["CapEff"] == st["CapPrm"] == "0000000000000000", "no effective or permitted capabilities")
     check(os.geteuid() != 0 or st["CapBnd"] == "0000000000000000", "as root: an empty bounding set")
