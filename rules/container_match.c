@@ -491,9 +491,11 @@ static int linux_check(const struct policy *p, const struct container_rule *cr,
         size_t n;
         int k;
 
-        /* Mappings, labels and shared mounts are never chosen by the host. */
+        /* Mappings, labels, mount propagation and shared mounts are never chosen
+         * by the host (a shared rootfs would carry the container's mounts out). */
         if (count(linux_, "UIDMappings") || count(linux_, "GIDMappings") ||
-            str(linux_, "MountLabel", 0)[0] || sub(linux_, "IntelRdt", 0) ||
+            str(linux_, "MountLabel", 0)[0] || str(linux_, "RootfsPropagation", 0)[0] ||
+            sub(linux_, "IntelRdt", 0) ||
             count(req, "shared_mounts") || sub(req, "string_user", 0))
                 return CHECK_LINUX;
         if (!cr->privileged &&

@@ -93,7 +93,7 @@ static const char *threats_dir = "threats";
 #define R_NAMESPACES "the namespaces differ from the policy's or join another's"
 #define R_ANNOTATIONS "an annotation is not allowed by the policy"
 #define R_HOOKS "an OCI hook is not allowed by the policy"
-#define R_LINUX "the request sets id mappings, labels, shared mounts or a host user"
+#define R_LINUX "the request sets id mappings, labels, mount propagation, shared mounts or a host user"
 #define R_ONCE "the pod sandbox container already exists"
 #define R_EXEC "the command is not one the policy allows in this container"
 #define R_ID "the container or exec id is missing, too long, in use or not a plain name"
@@ -851,6 +851,9 @@ static const struct step swap_web[] = {
           .want = DENY, .rule = c ".namespaces", .reason = R_NAMESPACES },                       \
         { "a user namespace mapped to the guest's root", base,                                   \
           .edits = { { "/OCI/Linux/UIDMappings", "[{\"HostID\": 0, \"ContainerID\": 0, \"Size\": 1}]" } }, \
+          .want = DENY, .rule = c ".linux", .reason = R_LINUX },                                 \
+        { "the root filesystem's mounts propagated to the guest", base,                      \
+          .edits = { { "/OCI/Linux/RootfsPropagation", Q("rshared") } },                         \
           .want = DENY, .rule = c ".linux", .reason = R_LINUX },                                 \
         { "a prestart hook", base, .edits = { { "/OCI/Hooks", PRESTART_HOOK } },                 \
           .want = DENY, .rule = c ".hooks", .reason = R_HOOKS },                                 \
