@@ -28,6 +28,7 @@
 #include "audit.h"
 #include "bench_util.h"
 #include "cleanup.h"
+#include "example_state.h"
 #include "gate.h"
 #include "policy.h"
 #include "policy_gen.h"
@@ -56,37 +57,6 @@ struct run {
         size_t iterations;
         uint64_t *samples;
 };
-
-/* The example's "state" (as tests/policy/test_policy_examples.c reads it). */
-static int state_load(const struct policy *p, const json_t *st, struct policy_state *s)
-{
-        const json_t *v;
-        size_t i;
-
-        if (json_is_true(json_object_get(st, "sandbox_created"))) {
-                struct policy_effect e = { .kind = POLICY_EFFECT_SANDBOX_CREATED };
-
-                if (policy_state_apply(s, &e) < 0)
-                        return -EINVAL;
-        }
-        json_array_foreach(json_object_get(st, "containers"), i, v) {
-                const char *cid = json_string_value(json_object_get(v, "container_id"));
-                const char *name = json_string_value(json_object_get(v, "container"));
-
-                if (policy_state_bind_named(p, s, cid,
-                                            json_is_true(json_object_get(v, "sandbox")) ? NULL
-                                                                                       : name) < 0)
-                        return -EINVAL;
-        }
-        json_array_foreach(json_object_get(st, "execs"), i, v) {
-                if (policy_state_exec_named(p, s,
-                                            json_string_value(json_object_get(v, "container_id")),
-                                            json_string_value(json_object_get(v, "exec_id")),
-                                            json_string_value(json_object_get(v, "exec"))) < 0)
-                        return -EINVAL;
-        }
-        return 0;
-}
 
 /* The decision must be the one the example expects, or we would time a denial. */
 static int check_expected(const struct bench_request *req, const char *label, enum verdict v,
@@ -129,7 +99,7 @@ static json_t *bench_policy_decide(struct run *run, const struct policy *p,
         struct decision d;
         size_t heap_before;
 
-        if (!s || state_load(p, json_object_get(req->json, "state"), s) < 0)
+        if (!s || example_state_load(p, json_object_get(req->json, "state"), s) < 0)
                 return NULL;
         if (policy_decide(p, s, req->method, req->message, &d) < 0 ||
             check_expected(req, req->method->method, d.verdict, d.rule_id) < 0)
@@ -184,7 +154,7 @@ static json_t *bench_gate(struct run *run, const struct policy *p, const char *p
                                    req->len, &env, &env_len) < 0 ||
             gate_init(&g, p, audit, NULL) < 0)
                 return NULL;
-        if (state_load(p, json_object_get(req->json, "state"), g.state) < 0)
+        if (example_state_load(p, json_object_get(req->json, "state"), g.state) < 0)
                 goto out;
         if (gate_once(&g, env, env_len, &o) < 0 || o.action != GATE_FORWARD) {
                 fprintf(stderr, "bench_decide: %s: the gate did not forward it: %s\n",

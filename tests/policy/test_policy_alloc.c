@@ -18,6 +18,7 @@
 #include "pbjson.h"
 #include "policy.h"
 #include "alloc_count.h"
+#include "example_state.h"
 #include "policy_error.h"
 #include "policy_inspect.h"
 
@@ -47,7 +48,7 @@ static int one(const struct fixture *fx)
         ProtobufCMessage *msg = NULL;
         const struct agent_method *m = NULL;
         enum agent_method_id ids[4];
-        json_t *j, *v;
+        json_t *j;
         size_t i, n;
         struct decision d;
         unsigned long n_allocs;
@@ -72,15 +73,8 @@ static int one(const struct fixture *fx)
         if (!m || pbjson_to_message(m->request, json_object_get(j, "message"), &msg, err,
                                     sizeof(err)) < 0)
                 goto out;
-        json_array_foreach(json_object_get(json_object_get(j, "state"), "containers"), i, v)
-                policy_state_bind_named(p, s, json_string_value(json_object_get(v, "container_id")),
-                                        json_is_true(json_object_get(v, "sandbox"))
-                                                ? NULL
-                                                : json_string_value(json_object_get(v, "container")));
-        json_array_foreach(json_object_get(json_object_get(j, "state"), "execs"), i, v)
-                policy_state_exec_named(p, s, json_string_value(json_object_get(v, "container_id")),
-                                        json_string_value(json_object_get(v, "exec_id")),
-                                        json_string_value(json_object_get(v, "exec")));
+        if (example_state_load(p, json_object_get(j, "state"), s) < 0)
+                goto out;
 
         if (policy_decide(p, s, m, msg, &d) < 0)
                 goto out;

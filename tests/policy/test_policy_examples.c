@@ -19,39 +19,13 @@
 #include <jansson.h>
 
 #include "agent_api.h"
+#include "example_state.h"
 #include "pbjson.h"
 #include "policy.h"
 #include "policy_error.h"
 #include "policy_inspect.h"
 
 static const char *source_root;
-
-static int state_load(const struct policy *p, const json_t *st, struct policy_state *s)
-{
-        const json_t *v;
-        size_t i;
-
-        if (json_is_true(json_object_get(st, "sandbox_created"))) {
-                struct policy_effect e = { .kind = POLICY_EFFECT_SANDBOX_CREATED };
-                if (policy_state_apply(s, &e) < 0)
-                        return -EINVAL;
-        }
-        json_array_foreach(json_object_get(st, "containers"), i, v) {
-                const char *cid = json_string_value(json_object_get(v, "container_id"));
-                const char *name = json_string_value(json_object_get(v, "container"));
-                if (policy_state_bind_named(p, s, cid,
-                                            json_is_true(json_object_get(v, "sandbox")) ? NULL
-                                                                                       : name) < 0)
-                        return -EINVAL;
-        }
-        json_array_foreach(json_object_get(st, "execs"), i, v) {
-                if (policy_state_exec_named(p, s, json_string_value(json_object_get(v, "container_id")),
-                                            json_string_value(json_object_get(v, "exec_id")),
-                                            json_string_value(json_object_get(v, "exec"))) < 0)
-                        return -EINVAL;
-        }
-        return 0;
-}
 
 static const struct agent_method *method_of(const json_t *j)
 {
@@ -99,7 +73,7 @@ static const char *run_fixture(const struct policy *p, const char *path, char *w
                 ret = why;
                 goto out;
         }
-        if (state_load(p, json_object_get(j, "state"), s) < 0) {
+        if (example_state_load(p, json_object_get(j, "state"), s) < 0) {
                 snprintf(why, len, "%s: state does not fit the policy", path);
                 ret = why;
                 goto out;
