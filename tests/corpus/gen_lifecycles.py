@@ -22,6 +22,7 @@ from model import GO, RS, b64, h, uuid4
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 AGENT, HEALTH = "grpc.AgentService", "grpc.Health"
+RS_SRC = "src/runtime-rs/crates/runtimes/virt_container/src/"
 
 # (pod dir, runtime, network, options). ip: the pod's last IPv4 octet.
 LIFECYCLES = [
@@ -65,6 +66,10 @@ class Lifecycle(CopyFiles):
 
     # --- helpers ------------------------------------------------------------------------
     def step(self, method, request, message, comment, source, service=AGENT, blocking=False):
+        for short, full in (("container_manager/", RS_SRC + "container_manager/"),
+                            ("virt_container/", "src/runtime-rs/crates/runtimes/virt_container/")):
+            if source.startswith(short):
+                source = full + source[len(short):]
         s = {"service": service, "method": method, "request": request, "message": message,
              "comment": comment, "source": source}
         if blocking:
