@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Reading a whole file with a hard bound (fileio.h). */
 #include "fileio.h"
 
 #include <errno.h>

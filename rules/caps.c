@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Linux capability names and bits, and containerd's default set. */
 #include <errno.h>
 #include <string.h>
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Deciding CreateContainer and ExecProcess against the containers section. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* CopyFile rules: loading them, normalising destinations, deciding. */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Field rules of a request: loading dotted paths and matching every value they reach. */
 #include <errno.h>
 #include <string.h>
 

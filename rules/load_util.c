@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers of the policy compiler: typed YAML reads with positions, rule ids. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

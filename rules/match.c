@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* String matchers: exact, PCRE2 regex (compiled once, JIT), one_of. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Reading decoded protobuf-c messages by field descriptors. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

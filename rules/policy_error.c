@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Policy load errors: where (file:line:column) and why. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

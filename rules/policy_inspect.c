@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* A read-only view of a compiled policy for tools and tests. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

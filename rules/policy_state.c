@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The runtime state: container bindings, exec ids, the sandbox, holds. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

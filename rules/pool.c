@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The compiled policy's memory pool. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Loading the process keys shared by containers and exec entries. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* A positioned YAML document tree from libyaml events. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>

@@ -12,6 +12,7 @@
 
 #include "agent.pb-c.h"
 #include "agent_api.h"
+#include "agent_request.h"
 #include "cleanup.h"
 #include "fill.h"
 #include "health.pb-c.h"

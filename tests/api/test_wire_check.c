@@ -19,6 +19,7 @@
 
 #include "agent.pb-c.h"
 #include "agent_api.h"
+#include "agent_request.h"
 #include "cleanup.h"
 #include "fill.h"
 #include "ttrpc_msg.h"

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "agent_api.h"
+#include "agent_request.h"
 #include "attest.h"
 #include "audit.h"
 #include "fileio.h"

@@ -14,11 +14,12 @@
 #include <string.h>
 
 #include "agent_api.h"
+#include "agent_request.h"
 #include "fuzz.h"
 #include "ttrpc.h"
 #include "ttrpc_msg.h"
 
-/* The proxy's read size floor (enforcer/proxy.c PROXY_READ_CHUNK). */
+/* The proxy's read size floor (enforcer/daemon/proxy.c PROXY_READ_CHUNK). */
 #define READ_CHUNK (64u * 1024u)
 
 struct chunker {
@@ -185,7 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (off == len)
                         break;
 
-                /* As enforcer/proxy.c endpoint_read() asks for room. */
+                /* As enforcer/daemon/proxy.c endpoint_read() asks for room. */
                 if (want < READ_CHUNK)
                         want = READ_CHUNK;
                 if (want > TTRPC_MAX_FRAME)

@@ -2,7 +2,7 @@
 /*
  * Regression tests for five requests ccgate once let through and must deny.
  * They were recorded here as known bugs (registered with should_fail) and are
- * fixed by enforcer/wire_check.c; they now run as ordinary integration tests,
+ * fixed by enforcer/wire/wire_check.c; they now run as ordinary integration tests,
  * each must be denied, for the rule named, and never reach the agent.
  *
  * What they share: ccgate decided on a C-string or leniently decoded view of

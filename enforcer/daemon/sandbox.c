@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Dropping capabilities and installing the serving loop's seccomp allowlist. */
 #include "sandbox.h"
 
 #include <errno.h>

@@ -36,6 +36,7 @@
 #include "attest.h"
 #include "cleanup.h"
 #include "fileio.h"
+#include "hex.h"
 
 #define SNP_REPORT_LEN 0x4A0u
 #define SNP_OFF_VERSION 0x000u
@@ -126,18 +127,6 @@ static uint16_t le16(const uint8_t *p)
         return (uint16_t)(p[0] | p[1] << 8);
 }
 
-static void hex_encode(const uint8_t *b, size_t n, char *out, size_t out_len)
-{
-        static const char digits[] = "0123456789abcdef";
-        size_t i;
-
-        for (i = 0; i < n && 2 * i + 2 < out_len; i++) {
-                out[2 * i] = digits[b[i] >> 4];
-                out[2 * i + 1] = digits[b[i] & 0xf];
-        }
-        out[2 * i] = '\0';
-}
-
 static void why_set(char *why, size_t why_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void why_set(char *why, size_t why_len, const char *fmt, ...)
 {
@@ -185,8 +174,7 @@ int attest_digest_hex(enum attest_hash h, const void *buf, size_t len, char *ret
                 return r;
         if (ret_len < 2 * n + 1)
                 return -ENOBUFS;
-        for (size_t i = 0; i < n; i++)
-                snprintf(ret + 2 * i, 3, "%02x", d[i]);
+        (void)hex_encode(d, n, ret, ret_len);
         return 0;
 }
 

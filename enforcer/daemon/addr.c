@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Socket addresses (unix:, vsock:): parsing, printing, listening and connecting. */
 #include "addr.h"
 
 #include <errno.h>

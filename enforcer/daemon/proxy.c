@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The epoll proxy: host and agent connections, frames both ways, every request through the gate. */
 #include "proxy.h"
 
 #include <assert.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The daemon's diagnostic log on stderr, with levels. */
 #include "log.h"
 
 #include <errno.h>

@@ -31,6 +31,7 @@
 #include <openssl/sha.h>
 
 #include "config.h"
+#include "hex.h"
 
 #define AUDIT_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 #define AUDIT_HOOKS_MAX 256u
@@ -219,17 +220,6 @@ static uint64_t now_ns(clockid_t clock)
         return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
 }
 
-static void hex_encode(const unsigned char *d, size_t n, char *ret)
-{
-        static const char digits[] = "0123456789abcdef";
-
-        for (size_t i = 0; i < n; i++) {
-                ret[2 * i] = digits[d[i] >> 4];
-                ret[2 * i + 1] = digits[d[i] & 0xf];
-        }
-        ret[2 * n] = '\0';
-}
-
 /* The hot-path digest: the context is on the stack, nothing is allocated. */
 static int fast_sha256_hex(const void *buf, size_t len, char ret[AUDIT_HASH_HEX + 1])
 {
@@ -239,7 +229,7 @@ static int fast_sha256_hex(const void *buf, size_t len, char ret[AUDIT_HASH_HEX 
         if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, buf, len) != 1 ||
             SHA256_Final(d, &ctx) != 1)
                 return -EIO;
-        hex_encode(d, sizeof(d), ret);
+        (void)hex_encode(d, sizeof(d), ret, AUDIT_HASH_HEX + 1);
         return 0;
 }
 
@@ -568,19 +558,11 @@ void audit_head(const struct audit_log *log, uint64_t *ret_seq, char ret_hash[AU
 
 /* ---- Opening ---- */
 
-static bool is_hex_lower(const char *s, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-                        return false;
-        return true;
-}
-
 static bool digest_valid(const char *d)
 {
         size_t n = strnlen(d, 97);
 
-        return strcmp(d, "none") == 0 || ((n == 64 || n == 96) && is_hex_lower(d, n));
+        return strcmp(d, "none") == 0 || ((n == 64 || n == 96) && hex_is_lower(d, n));
 }
 
 static bool tee_valid(const char *t)

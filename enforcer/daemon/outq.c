@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Output queues: bytes waiting for a socket that is not ready. */
 #include "outq.h"
 
 #include <assert.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The ttRPC envelope: request decoding, response status, response frames. */
 #include "ttrpc_msg.h"
 
 #include <errno.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The gate: decode -> decide -> audit for one request frame, and what the proxy must do. */
 #include "gate.h"
 
 #include <errno.h>
@@ -7,6 +8,7 @@
 
 #include "agent.pb-c.h"
 #include "agent_api.h"
+#include "agent_request.h"
 #include "audit.h"
 #include "ttrpc.h"
 #include "ttrpc_msg.h"

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The decode arena: a bump allocator over reserved address space. */
 #include "arena.h"
 
 #include <errno.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* ttRPC framing: the 10-byte header and the incremental frame reader. */
 #include "ttrpc.h"
 
 #include <errno.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* pbjson, JSON -> message: pbjson_to_message() with the path of the first error. */
 #include "pbjson.h"
 
 #include <errno.h>
@@ -13,9 +14,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-
-/* Nesting bound for descriptors this module does not know to be acyclic. */
-#define PBJSON_MAX_DEPTH 64
+#include "pbjson_util.h"
 
 /* json_decrefp() comes with jansson.h. */
 
@@ -25,174 +24,6 @@ static void message_free(ProtobufCMessage *m)
 }
 DEFINE_PTR_CLEANUP(ProtobufCMessage, message_free)
 
-/* ------------------------------------------------------------------ helpers */
-
-/* Size of one element of a repeated field of type t, as protobuf-c lays it out. */
-static size_t element_size(ProtobufCType t)
-{
-        switch (t) {
-        case PROTOBUF_C_TYPE_INT64:
-        case PROTOBUF_C_TYPE_SINT64:
-        case PROTOBUF_C_TYPE_SFIXED64:
-        case PROTOBUF_C_TYPE_UINT64:
-        case PROTOBUF_C_TYPE_FIXED64:
-                return sizeof(uint64_t);
-        case PROTOBUF_C_TYPE_DOUBLE:
-                return sizeof(double);
-        case PROTOBUF_C_TYPE_FLOAT:
-                return sizeof(float);
-        case PROTOBUF_C_TYPE_BOOL:
-                return sizeof(protobuf_c_boolean);
-        case PROTOBUF_C_TYPE_ENUM:
-                return sizeof(int);
-        case PROTOBUF_C_TYPE_STRING:
-                return sizeof(char *);
-        case PROTOBUF_C_TYPE_BYTES:
-                return sizeof(ProtobufCBinaryData);
-        case PROTOBUF_C_TYPE_MESSAGE:
-                return sizeof(ProtobufCMessage *);
-        default:
-                return sizeof(uint32_t);
-        }
-}
-
-/*
- * protobuf-c has no map flag: a map<K, V> field is a repeated field of a nested
- * message "<Field>Entry" (field name in CamelCase) with key = 1 and value = 2,
- * exactly as protoc synthesises it. A hand-written message of that shape is
- * wire-identical to a map, so treating it as one loses nothing.
- */
-static bool is_map_field(const ProtobufCMessageDescriptor *parent, const ProtobufCFieldDescriptor *f)
-{
-        const ProtobufCMessageDescriptor *e = f->descriptor;
-        char want[256];
-        size_t n = 0;
-        bool upper = true;
-
-        if (f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE)
-                return false;
-        if (e->n_fields != 2 || strcmp(e->fields[0].name, "key") != 0 || e->fields[0].id != 1 ||
-            strcmp(e->fields[1].name, "value") != 0 || e->fields[1].id != 2)
-                return false;
-
-        for (const char *s = f->name; *s; s++) {
-                if (*s == '_') {
-                        upper = true;
-                        continue;
-                }
-                if (n + 1 >= sizeof(want))
-                        return false;
-                want[n++] = upper && *s >= 'a' && *s <= 'z' ? (char)(*s - 'a' + 'A') : *s;
-                upper = false;
-        }
-        if (n + sizeof("Entry") > sizeof(want))
-                return false;
-        memcpy(want + n, "Entry", sizeof("Entry"));
-
-        return strcmp(e->short_name, want) == 0 &&
-               strncmp(e->name, parent->name, strlen(parent->name)) == 0 &&
-               e->name[strlen(parent->name)] == '.';
-}
-
-static bool is_unsigned_int(ProtobufCType t)
-{
-        return t == PROTOBUF_C_TYPE_UINT32 || t == PROTOBUF_C_TYPE_FIXED32 ||
-               t == PROTOBUF_C_TYPE_UINT64 || t == PROTOBUF_C_TYPE_FIXED64;
-}
-
-static bool is_64bit(ProtobufCType t)
-{
-        return element_size(t) == 8 && t != PROTOBUF_C_TYPE_DOUBLE;
-}
-
-/* ------------------------------------------------------------------- base64 */
-
-static const char b64_alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static json_t *b64_encode(const uint8_t *p, size_t n)
-{
-        _cleanup_free_ char *out = NULL;
-        size_t o = 0;
-
-        if (n > (SIZE_MAX - 1) / 4 * 3 - 3)
-                return NULL;
-        out = malloc((n + 2) / 3 * 4 + 1);
-        if (!out)
-                return NULL;
-        for (size_t i = 0; i < n; i += 3) {
-                uint32_t v = (uint32_t)p[i] << 16;
-
-                if (i + 1 < n)
-                        v |= (uint32_t)p[i + 1] << 8;
-                if (i + 2 < n)
-                        v |= p[i + 2];
-                out[o++] = b64_alphabet[v >> 18 & 63];
-                out[o++] = b64_alphabet[v >> 12 & 63];
-                out[o++] = i + 1 < n ? b64_alphabet[v >> 6 & 63] : '=';
-                out[o++] = i + 2 < n ? b64_alphabet[v & 63] : '=';
-        }
-        return json_stringn(out, o);
-}
-
-static int b64_value(char c)
-{
-        if (c >= 'A' && c <= 'Z')
-                return c - 'A';
-        if (c >= 'a' && c <= 'z')
-                return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-                return c - '0' + 52;
-        if (c == '+' || c == '-')
-                return 62;
-        if (c == '/' || c == '_')
-                return 63;
-        return -1;
-}
-
-/* Decode standard or URL-safe base64, padded or not. Returns 0, -EINVAL, -ENOMEM. */
-static int b64_decode(const char *s, size_t n, ProtobufCBinaryData *ret)
-{
-        _cleanup_free_ uint8_t *out = NULL;
-        size_t o = 0, pad = 0;
-        uint32_t acc = 0;
-        unsigned bits = 0;
-
-        /* Padding only at the end, only to complete a 4-character group. */
-        while (pad < 2 && n > 0 && s[n - 1] == '=') {
-                n--;
-                pad++;
-        }
-        if (pad > 0 && (n + pad) % 4 != 0)
-                return -EINVAL;
-        if (n % 4 == 1)
-                return -EINVAL;
-
-        out = malloc(n / 4 * 3 + 3);
-        if (!out)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                int v = b64_value(s[i]);
-
-                if (v < 0)
-                        return -EINVAL;
-                acc = acc << 6 | (uint32_t)v;
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        out[o++] = (uint8_t)(acc >> bits);
-                }
-        }
-        /* Leftover bits must be zero, so that each byte string has one spelling. */
-        if (acc & ((1u << bits) - 1))
-                return -EINVAL;
-
-        ret->len = o;
-        ret->data = o > 0 ? TAKE_PTR(out) : NULL;
-        return 0;
-}
-
-/* ---------------------------------------------------------- JSON -> message */
 
 struct ctx {
         char path[512];
@@ -303,12 +134,12 @@ static int parse_int(struct ctx *c, ProtobufCType t, const json_t *j, void *dst)
                 return fail(c, -EINVAL, "expected an integer, got %s", json_kind(j));
         }
 
-        if (is_unsigned_int(t)) {
-                uint64_t max = is_64bit(t) ? UINT64_MAX : UINT32_MAX;
+        if (pbjson_is_unsigned_int(t)) {
+                uint64_t max = pbjson_is_64bit(t) ? UINT64_MAX : UINT32_MAX;
 
                 if ((neg && mag > 0) || mag > max)
                         return fail(c, -EINVAL, "integer out of range");
-                if (is_64bit(t))
+                if (pbjson_is_64bit(t))
                         *(uint64_t *)dst = mag;
                 else
                         *(uint32_t *)dst = (uint32_t)mag;
@@ -316,13 +147,13 @@ static int parse_int(struct ctx *c, ProtobufCType t, const json_t *j, void *dst)
         }
 
         {
-                uint64_t max = is_64bit(t) ? (uint64_t)INT64_MAX : (uint64_t)INT32_MAX;
+                uint64_t max = pbjson_is_64bit(t) ? (uint64_t)INT64_MAX : (uint64_t)INT32_MAX;
                 int64_t v;
 
                 if (mag > max + (neg ? 1 : 0))
                         return fail(c, -EINVAL, "integer out of range");
                 v = neg ? (int64_t)(0 - mag) : (int64_t)mag;
-                if (is_64bit(t))
+                if (pbjson_is_64bit(t))
                         *(int64_t *)dst = v;
                 else
                         *(int32_t *)dst = (int32_t)v;
@@ -414,7 +245,7 @@ static int parse_value(struct ctx *c, const ProtobufCFieldDescriptor *f, const j
 
                 if (!json_is_string(j))
                         return fail(c, -EINVAL, "expected a base64 string, got %s", json_kind(j));
-                r = b64_decode(json_string_value(j), json_string_length(j), dst);
+                r = pbjson_b64_decode(json_string_value(j), json_string_length(j), dst);
                 if (r == -ENOMEM)
                         return nomem(c);
                 if (r < 0)
@@ -431,7 +262,7 @@ static int parse_value(struct ctx *c, const ProtobufCFieldDescriptor *f, const j
 static int parse_repeated(struct ctx *c, const ProtobufCFieldDescriptor *f, const json_t *j,
                           char *base)
 {
-        size_t n = json_array_size(j), es = element_size(f->type);
+        size_t n = json_array_size(j), es = pbjson_element_size(f->type);
         char *arr;
 
         if (!json_is_array(j))
@@ -534,7 +365,7 @@ static int parse_field(struct ctx *c, const ProtobufCMessageDescriptor *d,
                        const ProtobufCFieldDescriptor *f, const json_t *v, char *base)
 {
         if (f->label == PROTOBUF_C_LABEL_REPEATED)
-                return is_map_field(d, f) ? parse_map(c, f, v, base) : parse_repeated(c, f, v, base);
+                return pbjson_is_map_field(d, f) ? parse_map(c, f, v, base) : parse_repeated(c, f, v, base);
 
         if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
                 uint32_t *which = (uint32_t *)(base + f->quantifier_offset);
@@ -608,234 +439,4 @@ int pbjson_to_message(const ProtobufCMessageDescriptor *d, const json_t *j, Prot
                 return r;
         *ret = m;
         return 0;
-}
-
-/* ---------------------------------------------------------- message -> JSON */
-
-static json_t *from_message(const ProtobufCMessage *m, unsigned depth);
-
-static json_t *integer_json(ProtobufCType t, const void *p)
-{
-        switch (t) {
-        case PROTOBUF_C_TYPE_UINT64:
-        case PROTOBUF_C_TYPE_FIXED64: {
-                uint64_t v = *(const uint64_t *)p;
-                char buf[24];
-
-                if (v <= (uint64_t)INT64_MAX)
-                        return json_integer((json_int_t)v);
-                snprintf(buf, sizeof(buf), "%" PRIu64, v);
-                return json_string(buf);
-        }
-        case PROTOBUF_C_TYPE_INT64:
-        case PROTOBUF_C_TYPE_SINT64:
-        case PROTOBUF_C_TYPE_SFIXED64:
-                return json_integer((json_int_t)*(const int64_t *)p);
-        case PROTOBUF_C_TYPE_UINT32:
-        case PROTOBUF_C_TYPE_FIXED32:
-                return json_integer((json_int_t)*(const uint32_t *)p);
-        default:
-                return json_integer((json_int_t)*(const int32_t *)p);
-        }
-}
-
-static json_t *float_json(double v)
-{
-        if (isnan(v))
-                return json_string("NaN");
-        if (isinf(v))
-                return json_string(v > 0 ? "Infinity" : "-Infinity");
-        return json_real(v);
-}
-
-static json_t *value_json(const ProtobufCFieldDescriptor *f, const void *p, unsigned depth)
-{
-        switch (f->type) {
-        case PROTOBUF_C_TYPE_BOOL:
-                return json_boolean(*(const protobuf_c_boolean *)p);
-        case PROTOBUF_C_TYPE_FLOAT:
-                return float_json(*(const float *)p);
-        case PROTOBUF_C_TYPE_DOUBLE:
-                return float_json(*(const double *)p);
-        case PROTOBUF_C_TYPE_ENUM: {
-                int v = *(const int *)p;
-                const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(f->descriptor, v);
-
-                return ev ? json_string(ev->name) : json_integer(v);
-        }
-        case PROTOBUF_C_TYPE_STRING: {
-                const char *s = *(const char *const *)p;
-                json_t *r = json_string(s ? s : "");
-
-                if (!r && s && errno != ENOMEM)
-                        errno = EILSEQ;
-                return r;
-        }
-        case PROTOBUF_C_TYPE_BYTES: {
-                const ProtobufCBinaryData *b = p;
-
-                return b64_encode(b->data, b->len);
-        }
-        case PROTOBUF_C_TYPE_MESSAGE: {
-                const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)p;
-
-                return sub ? from_message(sub, depth + 1) : json_null();
-        }
-        default:
-                return integer_json(f->type, p);
-        }
-}
-
-/* Whether a singular field without explicit presence holds its default. */
-static bool is_default(const ProtobufCFieldDescriptor *f, const void *p)
-{
-        switch (f->type) {
-        case PROTOBUF_C_TYPE_STRING: {
-                const char *s = *(const char *const *)p;
-
-                return !s || !*s;
-        }
-        case PROTOBUF_C_TYPE_BYTES:
-                return ((const ProtobufCBinaryData *)p)->len == 0;
-        case PROTOBUF_C_TYPE_MESSAGE:
-                return *(const ProtobufCMessage *const *)p == NULL;
-        case PROTOBUF_C_TYPE_FLOAT:
-                return *(const float *)p == 0 && !signbit(*(const float *)p);
-        case PROTOBUF_C_TYPE_DOUBLE:
-                return *(const double *)p == 0 && !signbit(*(const double *)p);
-        case PROTOBUF_C_TYPE_BOOL:
-                return !*(const protobuf_c_boolean *)p;
-        default: {
-                size_t es = element_size(f->type);
-
-                return es == 8 ? *(const uint64_t *)p == 0 : *(const uint32_t *)p == 0;
-        }
-        }
-}
-
-static int set_new(json_t *obj, const char *key, json_t *v)
-{
-        if (!v)
-                return -1;
-        return json_object_set_new(obj, key, v);
-}
-
-/* A map key as a JSON object key. */
-static json_t *map_key_json(const ProtobufCFieldDescriptor *kf, const void *p)
-{
-        if (kf->type == PROTOBUF_C_TYPE_STRING)
-                return value_json(kf, p, 0);
-        if (kf->type == PROTOBUF_C_TYPE_BOOL)
-                return json_string(*(const protobuf_c_boolean *)p ? "true" : "false");
-        {
-                _cleanup_(json_decrefp) json_t *n = integer_json(kf->type, p);
-                char buf[24];
-
-                if (!n)
-                        return NULL;
-                if (json_is_string(n))
-                        return json_incref(n);
-                snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(n));
-                return json_string(buf);
-        }
-}
-
-static json_t *map_json(const ProtobufCFieldDescriptor *f, ProtobufCMessage *const *entries, size_t n,
-                        unsigned depth)
-{
-        const ProtobufCMessageDescriptor *ed = f->descriptor;
-        _cleanup_(json_decrefp) json_t *obj = json_object();
-
-        if (!obj)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                const char *eb = (const char *)entries[i];
-                _cleanup_(json_decrefp) json_t *k = NULL;
-
-                if (!eb)
-                        continue;
-                k = map_key_json(&ed->fields[0], eb + ed->fields[0].offset);
-                if (!k)
-                        return NULL;
-                /* Repeated keys: the last one wins, as when the agent decodes the map. */
-                if (json_object_setn_new(obj, json_string_value(k), json_string_length(k),
-                                         value_json(&ed->fields[1], eb + ed->fields[1].offset,
-                                                    depth)) < 0)
-                        return NULL;
-        }
-        return TAKE_PTR(obj);
-}
-
-static json_t *repeated_json(const ProtobufCFieldDescriptor *f, const char *arr, size_t n,
-                             unsigned depth)
-{
-        _cleanup_(json_decrefp) json_t *a = json_array();
-        size_t es = element_size(f->type);
-
-        if (!a)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                if (json_array_append_new(a, value_json(f, arr + i * es, depth)) < 0)
-                        return NULL;
-        return TAKE_PTR(a);
-}
-
-static json_t *from_message(const ProtobufCMessage *m, unsigned depth)
-{
-        const ProtobufCMessageDescriptor *d = m->descriptor;
-        const char *base = (const char *)m;
-        _cleanup_(json_decrefp) json_t *obj = NULL;
-
-        if (depth >= PBJSON_MAX_DEPTH) {
-                errno = ELOOP;
-                return NULL;
-        }
-        obj = json_object();
-        if (!obj)
-                return NULL;
-
-        for (unsigned i = 0; i < d->n_fields; i++) {
-                const ProtobufCFieldDescriptor *f = &d->fields[i];
-                const void *p = base + f->offset;
-                json_t *v;
-
-                if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-                        size_t n = *(const size_t *)(base + f->quantifier_offset);
-                        const char *arr = *(const char *const *)p;
-
-                        if (n == 0)
-                                continue;
-                        v = is_map_field(d, f) ? map_json(f, (ProtobufCMessage *const *)arr, n, depth)
-                                               : repeated_json(f, arr, n, depth);
-                } else if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-                        if (*(const uint32_t *)(base + f->quantifier_offset) != f->id)
-                                continue;
-                        v = value_json(f, p, depth);
-                } else if (f->label == PROTOBUF_C_LABEL_OPTIONAL &&
-                           f->type != PROTOBUF_C_TYPE_MESSAGE && f->type != PROTOBUF_C_TYPE_STRING) {
-                        if (!*(const protobuf_c_boolean *)(base + f->quantifier_offset))
-                                continue;
-                        v = value_json(f, p, depth);
-                } else {
-                        if (is_default(f, p))
-                                continue;
-                        v = value_json(f, p, depth);
-                }
-                if (set_new(obj, f->name, v) < 0) {
-                        if (errno != EILSEQ && errno != ELOOP)
-                                errno = ENOMEM;
-                        return NULL;
-                }
-        }
-        return TAKE_PTR(obj);
-}
-
-json_t *pbjson_from_message(const ProtobufCMessage *m)
-{
-        if (!m) {
-                errno = EINVAL;
-                return NULL;
-        }
-        errno = 0;
-        return from_message(m, 0);
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The strict check of protobuf wire bytes against a descriptor (wire_check.h). */
 #include "wire_check.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ccgate: dispatch to the subcommands. */
+/* ccgate: the commands[] table, --help and --version; each command is a file of its own. */
 #include <stdio.h>
 #include <string.h>
 
@@ -21,9 +21,9 @@ static const struct command commands[] = {
         { "policy", "digest", cmd_policy_digest, "print what the host puts into HOST_DATA / MRCONFIGID for a policy" },
         { "audit", "verify", cmd_audit_verify, "check the audit log's hash chain across rotated files" },
         { "audit", "show", cmd_audit_show, "print audit records as a table or JSON lines, filtered" },
-        { "hooks", "install", cmd_hooks, "load and pin the eBPF hooks that keep others off the agent" },
-        { "hooks", "status", cmd_hooks, "show which eBPF hooks are active, and why not" },
-        { "hooks", "remove", cmd_hooks, "detach and unpin the eBPF hooks" },
+        { "hooks", "install", cmd_hooks_install, "load and pin the eBPF hooks that keep others off the agent" },
+        { "hooks", "status", cmd_hooks_status, "show which eBPF hooks are active, and why not" },
+        { "hooks", "remove", cmd_hooks_remove, "detach and unpin the eBPF hooks" },
 };
 
 static void usage(FILE *f)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The agent API table: every method of grpc.AgentService (kata's agent.proto) and
- * grpc.Health, with the protobuf-c descriptor of its request message, and the
- * fail-closed decoder for request payloads. Pure: no sockets, no logging.
+ * grpc.Health, with the protobuf-c descriptor of its request message: data about
+ * the API, built from the .proto files beside it. Decoding request payloads is
+ * the wire layer's (enforcer/wire/agent_request.h). Pure: no sockets, no logging.
  */
 #pragma once
 
@@ -85,26 +86,3 @@ const struct agent_method *agent_method_lookup(const char *service, size_t servi
  * ret_ids (up to n_ids) and their count returned, 0 when unknown.
  */
 size_t agent_methods_by_request_name(const char *name, enum agent_method_id *ret_ids, size_t n_ids);
-
-/* Hard limits on what a request payload may expand to once decoded. */
-#define AGENT_DECODE_MAX_BYTES (32u * 1024u * 1024u) /* heap used by one decoded request */
-
-/*
- * Decode a request payload into the method's request message, failing closed.
- * The bytes are checked strictly first (wire_check.h), so what is decided on is
- * what the agent will read: -EBADMSG when they are not a valid, unambiguous
- * encoding (a NUL or invalid UTF-8 in a string, a wire type that is not the
- * field's, a bool other than 0/1, nesting past WIRE_CHECK_MAX_DEPTH), -EPROTO
- * when the message or any nested message carries fields the schema does not
- * know, -E2BIG when the
- * decoded form would exceed AGENT_DECODE_MAX_BYTES, -ENOMEM when allocator
- * itself fails first (for an arena sized to the bound, that too means the
- * request is too large), -EINVAL for a NULL m, ret, or data with len > 0.
- * On success *ret owns the message; free it with agent_request_free().
- * allocator may be NULL (malloc).
- */
-int agent_request_decode(const struct agent_method *m, const uint8_t *data, size_t len,
-                         ProtobufCAllocator *allocator, ProtobufCMessage **ret);
-
-/* Free a message from agent_request_decode() with the same allocator; NULL is fine. */
-void agent_request_free(ProtobufCMessage *msg, ProtobufCAllocator *allocator);

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `ccgate audit verify FILE...`: check the audit log's hash chain (audit.h)
+ * across rotated files and name the first bad record as FILE:LINE.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "cleanup.h"
+#include "commands.h"
+
+static void verify_usage(FILE *f)
+{
+        fputs("Usage: ccgate audit verify [OPTIONS] FILE...\n"
+              "\n"
+              "Check the hash chain of a ccgate audit log. Every record carries the SHA-256\n"
+              "of the line before it (\"prev\") and a sequence number (\"seq\") that goes up by\n"
+              "one from the genesis record (seq 0) across restarts and rotated files. Give\n"
+              "the live file and every rotated file (FILE.1, FILE.2, ...): they are put in\n"
+              "chain order by their first record, so the order on the command line and the\n"
+              "file names do not matter.\n"
+              "\n"
+              "The first bad record is reported as FILE:LINE: what is wrong. Found:\n"
+              "  - a record edited after it was written (its hash no longer matches the\n"
+              "    next record's \"prev\"), or a line that is not a record;\n"
+              "  - records removed, repeated or reordered (a gap or step back in \"seq\"),\n"
+              "    in one file or across rotated files, or a rotated file left out;\n"
+              "  - a file cut in the middle of a record (its last line has no newline);\n"
+              "  - a chain that does not start at its genesis record (without --partial).\n"
+              "A hash chain without a secret cannot show, on its own, whole records cut\n"
+              "off the end, or an edit followed by a rewrite of every later record: for\n"
+              "those, compare with a head published elsewhere (--anchor), and on a log\n"
+              "ccgate has closed, require its stop record (--closed).\n"
+              "\n"
+              "Options:\n"
+              "      --anchor SEQ:HASH  the record with this seq must be in the log and its\n"
+              "                         line must hash to HASH (the \"head\" line printed by\n"
+              "                         an earlier verify, or the \"ends at SEQ:HASH\" that\n"
+              "                         ccgate run logs when it stops, kept somewhere the\n"
+              "                         log is not)\n"
+              "      --closed           the log must end with a stop record, as it does once\n"
+              "                         ccgate has stopped cleanly: anything else means\n"
+              "                         records were cut off the end (or ccgate was killed)\n"
+              "      --partial          accept a chain that starts after its genesis record\n"
+              "                         (older rotated files were deleted by retention)\n"
+              "  -q, --quiet            print nothing when the chain is intact\n"
+              "  -h, --help             show this help\n"
+              "\n"
+              "Exit status: 0 the chain is intact, 1 it is broken (the first bad record is\n"
+              "named), 2 usage errors or a file that cannot be read.\n"
+              "\n"
+              "Examples:\n"
+              "  ccgate audit verify /var/log/ccgate/audit.log*\n"
+              "  ccgate audit verify --closed --anchor 10002:6f1c...e9 audit.log audit.log.1\n",
+              f);
+}
+
+static int parse_anchor(const char *s, struct audit_verify_options *o)
+{
+        const char *colon = strchr(s, ':');
+        char *end;
+        unsigned long long seq;
+
+        if (!colon || colon == s || *s < '0' || *s > '9' || strlen(colon + 1) != AUDIT_HASH_HEX)
+                return -EINVAL;
+        errno = 0;
+        seq = strtoull(s, &end, 10);
+        if (errno != 0 || end != colon)
+                return -EINVAL;
+        for (size_t i = 0; i < AUDIT_HASH_HEX; i++) {
+                char ch = colon[1 + i];
+
+                if (ch >= 'A' && ch <= 'F')
+                        ch = (char)(ch - 'A' + 'a');
+                if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+                        return -EINVAL;
+                o->anchor_hash[i] = ch;
+        }
+        o->anchor_hash[AUDIT_HASH_HEX] = '\0';
+        o->anchor_seq = seq;
+        o->have_anchor = true;
+        return 0;
+}
+
+static void print_problem(const struct audit_problem *p)
+{
+        if (p->file && p->line > 0)
+                fprintf(stderr, "%s:%lu: %s\n", p->file, p->line, p->message);
+        else if (p->file)
+                fprintf(stderr, "%s: %s\n", p->file, p->message);
+        else
+                fprintf(stderr, "ccgate audit verify: %s\n", p->message);
+}
+
+static void print_report(char **paths, size_t n_paths, const struct audit_verify_report *rep)
+{
+        _cleanup_free_ size_t *order = calloc(n_paths, sizeof(size_t));
+        struct audit_problem p;
+
+        printf("ok: the chain is intact\n");
+        printf("  records  %" PRIu64 ", seq %" PRIu64 " to %" PRIu64 ", %s\n", rep->n_records,
+               rep->first_seq, rep->last_seq,
+               rep->from_genesis ? "from the genesis record" : "NOT from the genesis record (--partial)");
+        printf("  files    %zu with records:", rep->n_files);
+        if (order && audit_files_order(paths, n_paths, order, &p) == 0)
+                for (size_t i = 0; i < rep->n_files && i < n_paths; i++)
+                        printf(" %s", paths[order[i]]);
+        printf("\n");
+        printf("  head     %" PRIu64 ":%s\n", rep->last_seq, rep->head);
+        if (rep->clean_stop)
+                printf("  end      a stop record: ccgate closed the log\n");
+        else
+                printf("  end      not a stop record: ccgate is running or was killed, or records\n"
+                       "           were cut off the end (compare the head with a published one)\n");
+}
+
+int cmd_audit_verify(int argc, char **argv)
+{
+        enum { OPT_ANCHOR = 256, OPT_CLOSED, OPT_PARTIAL };
+        static const struct option longopts[] = {
+                { "anchor", required_argument, NULL, OPT_ANCHOR },
+                { "closed", no_argument, NULL, OPT_CLOSED },
+                { "partial", no_argument, NULL, OPT_PARTIAL },
+                { "quiet", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct audit_verify_options o = { 0 };
+        struct audit_verify_report rep;
+        struct audit_problem p;
+        bool quiet = false;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_ANCHOR:
+                        if (parse_anchor(optarg, &o) < 0) {
+                                fprintf(stderr, "ccgate audit verify: --anchor: expected SEQ:HASH "
+                                                "(a number, a colon, 64 hex digits), got '%s'\n",
+                                        optarg);
+                                return 2;
+                        }
+                        break;
+                case OPT_CLOSED: o.closed = true; break;
+                case OPT_PARTIAL: o.partial = true; break;
+                case 'q': quiet = true; break;
+                case 'h': verify_usage(stdout); return 0;
+                default:
+                        fprintf(stderr, "Try 'ccgate audit verify --help'.\n");
+                        return 2;
+                }
+        }
+        if (optind >= argc) {
+                fprintf(stderr, "ccgate audit verify: no FILE given. Try 'ccgate audit verify --help'.\n");
+                return 2;
+        }
+
+        r = audit_verify(argv + optind, (size_t)(argc - optind), &o, &rep, &p);
+        if (r == -EBADMSG) {
+                print_problem(&p);
+                return 1;
+        }
+        if (r < 0) {
+                if (p.file)
+                        print_problem(&p);
+                else
+                        fprintf(stderr, "ccgate audit verify: %s\n", strerror(-r));
+                return 2;
+        }
+        if (!quiet)
+                print_report(argv + optind, (size_t)(argc - optind), &rep);
+        return 0;
+}
