@@ -2,8 +2,9 @@
 /*
  * String matchers of the policy language: an exact string, a PCRE2 regex
  * (compiled once at load with JIT, matched anchored at both ends under match
- * limits), or an allowed set. Matching never allocates: regexes share one
- * pre-allocated match data block (the proxy is single-threaded).
+ * limits), or an allowed set. compile_match.c loads them, decide_match.c
+ * matches. Matching never allocates: regexes share one pre-allocated match
+ * data block (the proxy is single-threaded).
  */
 #pragma once
 
@@ -74,6 +75,9 @@ int match_compile(struct load_ctx *c, struct match_env *env, const struct ynode 
 
 /* Whether s[0..len) matches. Regex errors (limits, invalid UTF-8) do not match. */
 bool match_string(const struct match_env *env, const struct matcher *m, const char *s, size_t len);
+
+/* The same for a NUL-terminated s. */
+bool match_cstr(const struct match_env *env, const struct matcher *m, const char *s);
 
 /* Whether s matches regex re (anchored, full). */
 bool match_regex(const struct match_env *env, const pcre2_code *re, const char *s, size_t len);

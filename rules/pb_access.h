@@ -35,6 +35,18 @@ const ProtobufCFieldDescriptor *pb_field_static(const ProtobufCMessageDescriptor
                                                 const char *name);
 
 /*
+ * By name, for names with static storage (pb_field_static): the field of m's
+ * message called name, and its elements. m may be NULL; a field the message
+ * does not have reads as unset (0 elements, NULL, "", 0), so callers whose
+ * names the compiler checked against the schema need no checks of their own.
+ */
+const ProtobufCFieldDescriptor *pb_field_of(const ProtobufCMessage *m, const char *name);
+size_t pb_count_of(const ProtobufCMessage *m, const char *name);
+const ProtobufCMessage *pb_msg_of(const ProtobufCMessage *m, const char *name, size_t i);
+const char *pb_str_of(const ProtobufCMessage *m, const char *name, size_t i);
+uint64_t pb_uint_of(const ProtobufCMessage *m, const char *name, size_t i);
+
+/*
  * Resolve "a.b.c" against d. Every step but the last must be a message field.
  * Returns 0, -ENOENT (with *ret_bad_step set to the step index) when a name
  * is unknown or a non-message is traversed, -E2BIG when too deep.

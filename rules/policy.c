@@ -8,11 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compile.h"
 #include "fileio.h"
-#include "load_util.h"
-#include "policy_compiled.h"
 #include "policy_error.h"
-#include "yaml_tree.h"
 
 /* Largest policy text accepted: far above any real pod, well below memory trouble. */
 #define POLICY_TEXT_MAX (16u * 1024u * 1024u)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The compiled form of a policy, shared by the compiler (policy_load.c and
- * friends) and the decision code. Immutable after load, except for the
+ * The compiled form of a policy: what the compile_*.c files build from YAML and
+ * the decide_*.c files read. Immutable after load, except for the
  * pre-allocated regex scratch space used by the single-threaded proxy.
  */
 #pragma once
@@ -196,7 +196,7 @@ struct container_rule {
         struct kv_rule *annotations;
         size_t n_annotations;
         bool check_namespaces;
-        uint32_t namespaces; /* bit per enum in container_match.c */
+        uint32_t namespaces; /* bit per container_namespace_bit() */
         struct hook_rule *hooks;
         size_t n_hooks;
         enum seccomp_mode seccomp;
@@ -207,11 +207,20 @@ struct container_rule {
         struct policy_rule checks[_CONTAINER_CHECK_MAX]; /* denials */
 };
 
+/* The file types a `copy_file:` rule allows, as CopyFile names them by file_mode. */
+enum copy_type {
+        COPY_FILE,
+        COPY_DIRECTORY,
+        COPY_SYMLINK,
+        _COPY_TYPE_MAX,
+        _COPY_TYPE_INVALID = -22,
+};
+
 /* One `copy_file:` rule. */
 struct copy_rule {
         struct policy_rule allow;
         struct matcher path;
-        bool types[3]; /* file, dir, symlink */
+        bool types[_COPY_TYPE_MAX]; /* by enum copy_type */
 };
 
 struct policy {
@@ -238,21 +247,8 @@ struct policy {
         size_t n_copies;
 };
 
+/* Bit of a namespace type ("pid", "network", ...) in container_rule.namespaces, or -EINVAL. */
+int container_namespace_bit(const char *type, size_t len);
+
 /* Rule id of the decision for anything the policy does not list. */
 #define POLICY_RULE_DEFAULT_DENY "default-deny"
-
-struct ynode;
-struct load_ctx;
-
-/* Compile a parsed document into p (whose pool and text are set). */
-int policy_compile(struct load_ctx *c, const struct ynode *root, struct policy *p);
-
-/* The `containers:` section (container_load.c). */
-int containers_load(struct load_ctx *c, const struct ynode *seq, struct policy *p);
-
-/* The `copy_file:` section (copy_file.c). */
-int copy_rules_load(struct load_ctx *c, const struct ynode *seq, struct policy *p);
-
-/* `fields:` of a request rule (fields.c). */
-int fields_load(struct load_ctx *c, const struct ynode *map, const struct agent_method *m,
-                struct request_rule *rr, struct policy *p);

@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "agent_api.h"
-#include "copy_file.h"
+#include "decide.h"
 #include "pbjson.h"
 #include "policy.h"
 #include "policy_error.h"

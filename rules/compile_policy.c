@@ -6,11 +6,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "container_match.h"
-#include "load_util.h"
-#include "policy_compiled.h"
+#include "compile.h"
+#include "decide.h"
 #include "policy_error.h"
-#include "yaml_tree.h"
 
 #define POLICY_VERSION "1"
 

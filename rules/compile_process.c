@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Loading the process keys shared by containers and exec entries. */
+/* Process rules, compile side: argv, env, cwd, user, capabilities, terminal, streams (containers and exec entries). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "caps.h"
-#include "process_load.h"
+#include "compile.h"
 
 static const char *const stream_names[] = { "stdout", "stderr", "stdin", "tty_resize", NULL };
 static const char *const stream_what[] = { "reading its stdout", "reading its stderr",

@@ -1,102 +1,40 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* CopyFile rules: loading them, normalising destinations, deciding. */
+/* CopyFile, decide side: the destination normalised, confined, typed; symlinks resolved. */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "copy_file.h"
-#include "load_util.h"
-
-enum copy_type {
-        COPY_FILE,
-        COPY_DIRECTORY,
-        COPY_SYMLINK,
-        _COPY_TYPE_MAX,
-        _COPY_TYPE_INVALID = -22,
-};
-
-static const char *const type_names[] = { "file", "directory", "symlink", NULL };
+#include "decide.h"
 
 static const struct policy_rule rule_path = {
         .verdict = VERDICT_DENY,
         .id = "copy-file-path",
         .reason = "the destination is not absolute and normalised, or traverses with ..",
 };
+
 static const struct policy_rule rule_rootfs = {
         .verdict = VERDICT_DENY,
         .id = "copy-file-rootfs",
         .reason = "files may not be written into a container's root filesystem",
 };
+
 static const struct policy_rule rule_type = {
         .verdict = VERDICT_DENY,
         .id = "copy-file-type",
         .reason = "only files, directories and symlinks without set-id bits may be copied",
 };
+
 static const struct policy_rule rule_symlink = {
         .verdict = VERDICT_DENY,
         .id = "copy-file-symlink",
         .reason = "the symlink is absolute, traverses with .., or points outside its rule",
 };
+
 static const struct policy_rule rule_unlisted = {
         .verdict = VERDICT_DENY,
         .id = "copy-file-unlisted",
         .reason = "no copy_file rule allows this destination and file type",
 };
-
-static int copy_rule_load(struct load_ctx *c, struct policy *p, const struct ynode *n,
-                          struct copy_rule *cr)
-{
-        static const char *const keys[] = { "id", "reason", "path", "types", NULL };
-        const struct ynode *v;
-        int r;
-
-        r = load_check_map(c, n, "a copy_file rule", keys);
-        if (r < 0)
-                return r;
-        for (unsigned k = 0; k < 3; k++)
-                if (!ytree_get(n, keys[k]))
-                        return load_error(c, n, "missing \"%s\" in a copy_file rule", keys[k]);
-        if ((r = load_rule_id(c, ytree_get(n, "id"), &cr->allow.id)) < 0 ||
-            (r = load_reason(c, ytree_get(n, "reason"), &cr->allow.reason)) < 0 ||
-            (r = match_load(c, &p->match, ytree_get(n, "path"), "\"path\"", &cr->path)) < 0)
-                return r;
-        cr->allow.verdict = VERDICT_ALLOW;
-        cr->allow.line = n->line;
-        v = ytree_get(n, "types");
-        if (!v) {
-                cr->types[COPY_FILE] = true;
-                return 0;
-        }
-        r = load_check_seq(c, v, "\"types\"");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < v->n; i++) {
-                unsigned t;
-                r = load_enum(c, v->items[i], "file type", type_names, &t);
-                if (r < 0)
-                        return r;
-                cr->types[t] = true;
-        }
-        return 0;
-}
-
-int copy_rules_load(struct load_ctx *c, const struct ynode *seq, struct policy *p)
-{
-        int r = load_check_seq(c, seq, "\"copy_file\"");
-
-        if (r < 0)
-                return r;
-        p->copies = pool_alloc_array(c->pool, seq->n ? seq->n : 1, sizeof(*p->copies));
-        if (!p->copies)
-                return load_nomem(c);
-        for (size_t i = 0; i < seq->n; i++) {
-                r = copy_rule_load(c, p, seq->items[i], &p->copies[i]);
-                if (r < 0)
-                        return r;
-                p->n_copies++;
-        }
-        return 0;
-}
 
 int copy_path_normalise(const char *path, size_t len, char *out, size_t out_len)
 {

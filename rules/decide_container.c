@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Deciding CreateContainer and ExecProcess against the containers section. */
+/* Containers, decide side: CreateContainer picks one policy container and checks every field the agent acts on; ExecProcess one of its exec entries. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent_api.h"
-#include "caps.h"
-#include "container_match.h"
+#include "decide.h"
 #include "policy_state.h"
 
 /* Built-in rules of container requests. */
@@ -15,51 +14,24 @@ static const struct policy_rule rule_bad_id = {
         .id = "container-id",
         .reason = "the container or exec id is missing, too long, in use or not a plain name",
 };
+
 static const struct policy_rule rule_no_spec = {
         .verdict = VERDICT_DENY,
         .id = "container-spec",
         .reason = "the request carries no OCI spec",
 };
+
 static const struct policy_rule rule_unknown_container = {
         .verdict = VERDICT_DENY,
         .id = "unknown-container",
         .reason = "the request is not for a container the policy lists",
 };
+
 const struct policy_rule container_rule_unbound = {
         .verdict = VERDICT_DENY,
         .id = "unknown-container-id",
         .reason = "the container id was not created under the policy or was removed",
 };
-
-/* Read a field by its .proto name; NULL-safe on both sides (schema checked at load). */
-static const ProtobufCFieldDescriptor *F(const ProtobufCMessage *m, const char *name)
-{
-        return m ? pb_field_static(m->descriptor, name) : NULL;
-}
-
-static size_t count(const ProtobufCMessage *m, const char *name)
-{
-        const ProtobufCFieldDescriptor *f = F(m, name);
-        return f ? pb_count(m, f) : 0;
-}
-
-static const ProtobufCMessage *sub(const ProtobufCMessage *m, const char *name, size_t i)
-{
-        const ProtobufCFieldDescriptor *f = F(m, name);
-        return f ? pb_msg(m, f, i) : NULL;
-}
-
-static const char *str(const ProtobufCMessage *m, const char *name, size_t i)
-{
-        const ProtobufCFieldDescriptor *f = F(m, name);
-        return f ? pb_str(m, f, i) : "";
-}
-
-static uint64_t num(const ProtobufCMessage *m, const char *name, size_t i)
-{
-        const ProtobufCFieldDescriptor *f = F(m, name);
-        return f ? pb_uint(m, f, i) : 0;
-}
 
 bool container_id_valid(const char *id)
 {
@@ -142,115 +114,19 @@ static bool in_set(const struct string_set *set, const char *s)
 static bool strings_equal_set(const ProtobufCMessage *m, const char *field,
                               const struct string_set *set)
 {
-        size_t n = count(m, field);
+        size_t n = pb_count_of(m, field);
 
         for (size_t i = 0; i < n; i++)
-                if (!in_set(set, str(m, field, i)))
+                if (!in_set(set, pb_str_of(m, field, i)))
                         return false;
         for (size_t j = 0; j < set->n; j++) {
                 bool found = false;
                 for (size_t i = 0; i < n && !found; i++)
-                        found = strcmp(str(m, field, i), set->v[j]) == 0;
+                        found = strcmp(pb_str_of(m, field, i), set->v[j]) == 0;
                 if (!found)
                         return false;
         }
         return true;
-}
-
-static bool match_str(const struct policy *p, const struct matcher *m, const char *s)
-{
-        return match_string(&p->match, m, s, strlen(s));
-}
-
-static bool env_ok(const struct policy *p, const struct process_rule *rule,
-                   const ProtobufCMessage *proc)
-{
-        size_t n = count(proc, "Env");
-
-        for (size_t i = 0; i < n; i++) {
-                const char *e = str(proc, "Env", i);
-                const char *eq = strchr(e, '=');
-                bool ok = false;
-
-                if (!eq || eq == e)
-                        return false;
-                for (size_t j = 0; j < rule->n_env && !ok; j++) {
-                        const struct env_rule *er = &rule->env[j];
-                        ok = er->name_len == (size_t)(eq - e) &&
-                             memcmp(er->name, e, er->name_len) == 0 &&
-                             match_string(&p->match, &er->value, eq + 1, strlen(eq + 1));
-                }
-                if (!ok)
-                        return false;
-        }
-        return true;
-}
-
-static bool user_ok(const struct process_rule *rule, const ProtobufCMessage *proc)
-{
-        const ProtobufCMessage *u = sub(proc, "User", 0);
-        size_t n = count(u, "AdditionalGids");
-
-        if (num(u, "UID", 0) != rule->uid || num(u, "GID", 0) != rule->gid)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                uint64_t g = num(u, "AdditionalGids", i);
-                bool ok = g == rule->gid;
-                for (size_t j = 0; j < rule->n_gids && !ok; j++)
-                        ok = g == rule->gids[j];
-                if (!ok)
-                        return false;
-        }
-        return true;
-}
-
-static bool caps_ok(const struct process_rule *rule, const ProtobufCMessage *proc)
-{
-        static const char *const sets[_CAP_SET_MAX] = { "Bounding", "Effective", "Inheritable",
-                                                        "Permitted", "Ambient" };
-        const ProtobufCMessage *caps = sub(proc, "Capabilities", 0);
-
-        for (unsigned k = 0; k < _CAP_SET_MAX; k++) {
-                size_t n = count(caps, sets[k]);
-                for (size_t i = 0; i < n; i++) {
-                        const char *name = str(caps, sets[k], i);
-                        int bit = cap_from_name(name, strlen(name));
-                        if (bit < 0 || !(rule->caps[k] & (UINT64_C(1) << bit)))
-                                return false;
-                }
-        }
-        return true;
-}
-
-int process_check(const struct policy *p, const struct process_rule *rule,
-                  const ProtobufCMessage *proc)
-{
-        size_t n_args = count(proc, "Args");
-
-        if (!proc)
-                return CHECK_PROCESS;
-        if (n_args != rule->n_argv)
-                return CHECK_ARGS;
-        for (size_t i = 0; i < n_args; i++)
-                if (!match_str(p, &rule->argv[i], str(proc, "Args", i)))
-                        return CHECK_ARGS;
-        if (!env_ok(p, rule, proc))
-                return CHECK_ENV;
-        if (!match_str(p, &rule->cwd, str(proc, "Cwd", 0)))
-                return CHECK_CWD;
-        if (!user_ok(rule, proc))
-                return CHECK_USER;
-        if (!caps_ok(rule, proc))
-                return CHECK_CAPABILITIES;
-        if (rule->no_new_privileges && !num(proc, "NoNewPrivileges", 0))
-                return CHECK_NO_NEW_PRIVILEGES;
-        if (!!num(proc, "Terminal", 0) != rule->terminal)
-                return CHECK_TERMINAL;
-        /* Names resolved or labels chosen by the host are not the tenant's. */
-        if (str(sub(proc, "User", 0), "Username", 0)[0] || str(proc, "ApparmorProfile", 0)[0] ||
-            str(proc, "SelinuxLabel", 0)[0])
-                return CHECK_PROCESS;
-        return -1;
 }
 
 static bool mount_ok(const struct policy *p, const struct container_rule *cr,
@@ -258,9 +134,9 @@ static bool mount_ok(const struct policy *p, const struct container_rule *cr,
 {
         for (size_t j = 0; j < cr->n_mounts; j++) {
                 const struct mount_rule *mr = &cr->mounts[j];
-                if (strcmp(mr->destination, str(m, "destination", 0)) == 0 &&
-                    strcmp(mr->type, str(m, "type", 0)) == 0 &&
-                    match_str(p, &mr->source, str(m, "source", 0)) &&
+                if (strcmp(mr->destination, pb_str_of(m, "destination", 0)) == 0 &&
+                    strcmp(mr->type, pb_str_of(m, "type", 0)) == 0 &&
+                    match_cstr(&p->match, &mr->source, pb_str_of(m, "source", 0)) &&
                     strings_equal_set(m, "options", &mr->options))
                         return true;
         }
@@ -272,10 +148,10 @@ static bool storage_ok(const struct policy *p, const struct container_rule *cr,
 {
         for (size_t j = 0; j < cr->n_storages; j++) {
                 const struct storage_rule *sr = &cr->storages[j];
-                if (strcmp(sr->driver, str(st, "driver", 0)) == 0 &&
-                    strcmp(sr->fstype, str(st, "fstype", 0)) == 0 &&
-                    match_str(p, &sr->source, str(st, "source", 0)) &&
-                    match_str(p, &sr->mount_point, str(st, "mount_point", 0)) &&
+                if (strcmp(sr->driver, pb_str_of(st, "driver", 0)) == 0 &&
+                    strcmp(sr->fstype, pb_str_of(st, "fstype", 0)) == 0 &&
+                    match_cstr(&p->match, &sr->source, pb_str_of(st, "source", 0)) &&
+                    match_cstr(&p->match, &sr->mount_point, pb_str_of(st, "mount_point", 0)) &&
                     strings_equal_set(st, "options", &sr->options) &&
                     strings_equal_set(st, "driver_options", &sr->driver_options))
                         return true;
@@ -287,15 +163,15 @@ static bool storage_ok(const struct policy *p, const struct container_rule *cr,
 static int image_check(const struct container_rule *cr, const ProtobufCMessage *req,
                        const char *root)
 {
-        size_t n = count(req, "storages"), pulls = 0;
+        size_t n = pb_count_of(req, "storages"), pulls = 0;
 
         for (size_t i = 0; i < n; i++) {
-                const ProtobufCMessage *st = sub(req, "storages", i);
-                if (strcmp(str(st, "driver", 0), "image_guest_pull") != 0)
+                const ProtobufCMessage *st = pb_msg_of(req, "storages", i);
+                if (strcmp(pb_str_of(st, "driver", 0), "image_guest_pull") != 0)
                         continue;
                 pulls++;
-                if (strcmp(str(st, "source", 0), cr->image) != 0 ||
-                    strcmp(str(st, "mount_point", 0), root) != 0 || count(st, "options") != 0)
+                if (strcmp(pb_str_of(st, "source", 0), cr->image) != 0 ||
+                    strcmp(pb_str_of(st, "mount_point", 0), root) != 0 || pb_count_of(st, "options") != 0)
                         return CHECK_IMAGE;
         }
         return pulls == 1 ? -1 : CHECK_IMAGE;
@@ -304,11 +180,11 @@ static int image_check(const struct container_rule *cr, const ProtobufCMessage *
 static int storages_check(const struct policy *p, const struct container_rule *cr,
                           const ProtobufCMessage *req)
 {
-        size_t n = count(req, "storages");
+        size_t n = pb_count_of(req, "storages");
 
         for (size_t i = 0; i < n; i++) {
-                const ProtobufCMessage *st = sub(req, "storages", i);
-                if (strcmp(str(st, "driver", 0), "image_guest_pull") == 0)
+                const ProtobufCMessage *st = pb_msg_of(req, "storages", i);
+                if (strcmp(pb_str_of(st, "driver", 0), "image_guest_pull") == 0)
                         continue; /* image_check's */
                 if (!storage_ok(p, cr, st))
                         return CHECK_STORAGES;
@@ -319,22 +195,22 @@ static int storages_check(const struct policy *p, const struct container_rule *c
 static int devices_check(const struct policy *p, const struct container_rule *cr,
                          const ProtobufCMessage *req, const ProtobufCMessage *linux_)
 {
-        const ProtobufCMessage *res = sub(linux_, "Resources", 0);
-        size_t n = count(req, "devices");
+        const ProtobufCMessage *res = pb_msg_of(linux_, "Resources", 0);
+        size_t n = pb_count_of(req, "devices");
 
         for (size_t i = 0; i < n; i++) {
-                const ProtobufCMessage *d = sub(req, "devices", i);
+                const ProtobufCMessage *d = pb_msg_of(req, "devices", i);
                 bool ok = false;
                 for (size_t j = 0; j < cr->n_devices && !ok; j++)
-                        ok = strcmp(cr->devices[j].container_path, str(d, "container_path", 0)) == 0 &&
-                             strcmp(cr->devices[j].type, str(d, "type", 0)) == 0 &&
-                             match_str(p, &cr->devices[j].vm_path, str(d, "vm_path", 0));
+                        ok = strcmp(cr->devices[j].container_path, pb_str_of(d, "container_path", 0)) == 0 &&
+                             strcmp(cr->devices[j].type, pb_str_of(d, "type", 0)) == 0 &&
+                             match_cstr(&p->match, &cr->devices[j].vm_path, pb_str_of(d, "vm_path", 0));
                 if (!ok)
                         return CHECK_DEVICES;
         }
-        n = count(linux_, "Devices");
+        n = pb_count_of(linux_, "Devices");
         for (size_t i = 0; i < n; i++) {
-                const char *path = str(sub(linux_, "Devices", i), "Path", 0);
+                const char *path = pb_str_of(pb_msg_of(linux_, "Devices", i), "Path", 0);
                 bool ok = false;
                 for (size_t j = 0; j < cr->n_devices && !ok; j++)
                         ok = strcmp(cr->devices[j].container_path, path) == 0;
@@ -342,9 +218,9 @@ static int devices_check(const struct policy *p, const struct container_rule *cr
                         return CHECK_DEVICES;
         }
         /* A device cgroup "allow" opens devices beyond those listed. */
-        n = count(res, "Devices");
+        n = pb_count_of(res, "Devices");
         for (size_t i = 0; i < n; i++)
-                if (num(sub(res, "Devices", i), "Allow", 0) && cr->n_devices == 0)
+                if (pb_uint_of(pb_msg_of(res, "Devices", i), "Allow", 0) && cr->n_devices == 0)
                         return CHECK_DEVICES;
         return -1;
 }
@@ -352,22 +228,22 @@ static int devices_check(const struct policy *p, const struct container_rule *cr
 static bool kv_ok(const struct policy *p, const struct kv_rule *rules, size_t n_rules,
                   const ProtobufCMessage *entry)
 {
-        const char *key = str(entry, "key", 0);
+        const char *key = pb_str_of(entry, "key", 0);
 
         for (size_t j = 0; j < n_rules; j++)
                 if (strcmp(rules[j].key, key) == 0)
-                        return match_str(p, &rules[j].value, str(entry, "value", 0));
+                        return match_cstr(&p->match, &rules[j].value, pb_str_of(entry, "value", 0));
         return false;
 }
 
 static int annotations_check(const struct policy *p, const struct container_rule *cr,
                              const ProtobufCMessage *oci)
 {
-        size_t n = count(oci, "Annotations");
+        size_t n = pb_count_of(oci, "Annotations");
 
         for (size_t i = 0; i < n; i++) {
-                const ProtobufCMessage *e = sub(oci, "Annotations", i);
-                const char *key = str(e, "key", 0);
+                const ProtobufCMessage *e = pb_msg_of(oci, "Annotations", i);
+                const char *key = pb_str_of(e, "key", 0);
                 /* Already matched when the policy container was chosen. */
                 if (strcmp(key, ANNOTATION_CONTAINER_NAME) == 0 ||
                     strcmp(key, ANNOTATION_CONTAINER_TYPE) == 0)
@@ -380,15 +256,15 @@ static int annotations_check(const struct policy *p, const struct container_rule
 
 static int namespaces_check(const struct container_rule *cr, const ProtobufCMessage *linux_)
 {
-        size_t n = count(linux_, "Namespaces");
+        size_t n = pb_count_of(linux_, "Namespaces");
         uint32_t seen = 0;
 
         for (size_t i = 0; i < n; i++) {
-                const ProtobufCMessage *ns = sub(linux_, "Namespaces", i);
-                const char *type = str(ns, "Type", 0);
+                const ProtobufCMessage *ns = pb_msg_of(linux_, "Namespaces", i);
+                const char *type = pb_str_of(ns, "Type", 0);
                 int bit = container_namespace_bit(type, strlen(type));
                 /* A path joins an existing namespace: another container's, or the host's. */
-                if (bit < 0 || str(ns, "Path", 0)[0])
+                if (bit < 0 || pb_str_of(ns, "Path", 0)[0])
                         return CHECK_NAMESPACES;
                 seen |= 1u << bit;
         }
@@ -404,22 +280,22 @@ static int hooks_check(const struct policy *p, const struct container_rule *cr,
                 "Prestart",       "Poststart",       "Poststop",
                 "CreateRuntime",  "CreateContainer", "StartContainer",
         };
-        const ProtobufCMessage *hooks = sub(oci, "Hooks", 0);
+        const ProtobufCMessage *hooks = pb_msg_of(oci, "Hooks", 0);
 
         for (unsigned s = 0; s < _HOOK_STAGE_MAX; s++) {
-                size_t n = count(hooks, stages[s]);
+                size_t n = pb_count_of(hooks, stages[s]);
                 for (size_t i = 0; i < n; i++) {
-                        const ProtobufCMessage *h = sub(hooks, stages[s], i);
+                        const ProtobufCMessage *h = pb_msg_of(hooks, stages[s], i);
                         bool ok = false;
-                        if (count(h, "Env") != 0)
+                        if (pb_count_of(h, "Env") != 0)
                                 return CHECK_HOOKS;
                         for (size_t j = 0; j < cr->n_hooks && !ok; j++) {
                                 const struct hook_rule *hr = &cr->hooks[j];
-                                size_t na = count(h, "Args");
-                                ok = hr->stage == (enum hook_stage)s && strcmp(hr->path, str(h, "Path", 0)) == 0 &&
+                                size_t na = pb_count_of(h, "Args");
+                                ok = hr->stage == (enum hook_stage)s && strcmp(hr->path, pb_str_of(h, "Path", 0)) == 0 &&
                                      na == hr->n_args;
                                 for (size_t a = 0; a < na && ok; a++)
-                                        ok = match_str(p, &hr->args[a], str(h, "Args", a));
+                                        ok = match_cstr(&p->match, &hr->args[a], pb_str_of(h, "Args", a));
                         }
                         if (!ok)
                                 return CHECK_HOOKS;
@@ -430,25 +306,25 @@ static int hooks_check(const struct policy *p, const struct container_rule *cr,
 
 static int seccomp_check(const struct container_rule *cr, const ProtobufCMessage *linux_)
 {
-        const ProtobufCMessage *sc = sub(linux_, "Seccomp", 0);
+        const ProtobufCMessage *sc = pb_msg_of(linux_, "Seccomp", 0);
         size_t n;
 
         if (cr->seccomp == SECCOMP_ANY)
                 return -1;
         if (cr->seccomp == SECCOMP_NONE)
                 return sc ? CHECK_SECCOMP : -1;
-        if (!sc || strcmp(str(sc, "DefaultAction", 0), cr->seccomp_default_action) != 0)
+        if (!sc || strcmp(pb_str_of(sc, "DefaultAction", 0), cr->seccomp_default_action) != 0)
                 return CHECK_SECCOMP;
         if (!cr->seccomp_syscalls.v)
                 return -1;
-        n = count(sc, "Syscalls");
+        n = pb_count_of(sc, "Syscalls");
         for (size_t i = 0; i < n; i++) {
-                const ProtobufCMessage *rule = sub(sc, "Syscalls", i);
-                size_t nn = count(rule, "Names");
-                if (strcmp(str(rule, "Action", 0), "SCMP_ACT_ALLOW") != 0)
+                const ProtobufCMessage *rule = pb_msg_of(sc, "Syscalls", i);
+                size_t nn = pb_count_of(rule, "Names");
+                if (strcmp(pb_str_of(rule, "Action", 0), "SCMP_ACT_ALLOW") != 0)
                         continue;
                 for (size_t j = 0; j < nn; j++)
-                        if (!in_set(&cr->seccomp_syscalls, str(rule, "Names", j)))
+                        if (!in_set(&cr->seccomp_syscalls, pb_str_of(rule, "Names", j)))
                                 return CHECK_SECCOMP;
         }
         return -1;
@@ -465,6 +341,7 @@ static const char *const default_masked_paths[] = {
         "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
         "/sys/firmware",     "/proc/scsi",
 };
+
 static const char *const default_readonly_paths[] = {
         "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
@@ -473,12 +350,12 @@ static const char *const default_readonly_paths[] = {
 static bool strings_include(const ProtobufCMessage *m, const char *field,
                             const char *const *want, size_t n_want)
 {
-        size_t n = count(m, field);
+        size_t n = pb_count_of(m, field);
 
         for (size_t j = 0; j < n_want; j++) {
                 bool found = false;
                 for (size_t i = 0; i < n && !found; i++)
-                        found = strcmp(str(m, field, i), want[j]) == 0;
+                        found = strcmp(pb_str_of(m, field, i), want[j]) == 0;
                 if (!found)
                         return false;
         }
@@ -488,16 +365,16 @@ static bool strings_include(const ProtobufCMessage *m, const char *field,
 static int linux_check(const struct policy *p, const struct container_rule *cr,
                        const ProtobufCMessage *req, const ProtobufCMessage *oci)
 {
-        const ProtobufCMessage *linux_ = sub(oci, "Linux", 0);
+        const ProtobufCMessage *linux_ = pb_msg_of(oci, "Linux", 0);
         size_t n;
         int k;
 
         /* Mappings, labels, mount propagation and shared mounts are never chosen
          * by the host (a shared rootfs would carry the container's mounts out). */
-        if (count(linux_, "UIDMappings") || count(linux_, "GIDMappings") ||
-            str(linux_, "MountLabel", 0)[0] || str(linux_, "RootfsPropagation", 0)[0] ||
-            sub(linux_, "IntelRdt", 0) ||
-            count(req, "shared_mounts") || sub(req, "string_user", 0))
+        if (pb_count_of(linux_, "UIDMappings") || pb_count_of(linux_, "GIDMappings") ||
+            pb_str_of(linux_, "MountLabel", 0)[0] || pb_str_of(linux_, "RootfsPropagation", 0)[0] ||
+            pb_msg_of(linux_, "IntelRdt", 0) ||
+            pb_count_of(req, "shared_mounts") || pb_msg_of(req, "string_user", 0))
                 return CHECK_LINUX;
         if (!cr->privileged &&
             (!strings_include(linux_, "MaskedPaths", default_masked_paths,
@@ -505,9 +382,9 @@ static int linux_check(const struct policy *p, const struct container_rule *cr,
              !strings_include(linux_, "ReadonlyPaths", default_readonly_paths,
                               ELEMENTSOF(default_readonly_paths))))
                 return CHECK_PRIVILEGED;
-        n = count(linux_, "Sysctl");
+        n = pb_count_of(linux_, "Sysctl");
         for (size_t i = 0; i < n; i++)
-                if (!kv_ok(p, cr->sysctls, cr->n_sysctls, sub(linux_, "Sysctl", i)))
+                if (!kv_ok(p, cr->sysctls, cr->n_sysctls, pb_msg_of(linux_, "Sysctl", i)))
                         return CHECK_SYSCTLS;
         if ((k = namespaces_check(cr, linux_)) >= 0 || (k = seccomp_check(cr, linux_)) >= 0 ||
             (k = devices_check(p, cr, req, linux_)) >= 0)
@@ -568,7 +445,7 @@ static int container_check(const struct policy *p, const struct container_rule *
                            const ProtobufCMessage *req, const ProtobufCMessage *oci,
                            const char *container_id)
 {
-        const ProtobufCMessage *root = sub(oci, "Root", 0);
+        const ProtobufCMessage *root = pb_msg_of(oci, "Root", 0);
         char root_path[sizeof("/run/kata-containers//rootfs") + POLICY_ID_MAX];
         size_t n;
         int k;
@@ -576,17 +453,17 @@ static int container_check(const struct policy *p, const struct container_rule *
         snprintf(root_path, sizeof(root_path), "/run/kata-containers/%s/rootfs", container_id);
         if ((k = image_check(cr, req, root_path)) >= 0)
                 return k;
-        if (strcmp(str(root, "Path", 0), root_path) != 0)
+        if (strcmp(pb_str_of(root, "Path", 0), root_path) != 0)
                 return CHECK_ROOT;
-        if (cr->readonly_root && !num(root, "Readonly", 0))
+        if (cr->readonly_root && !pb_uint_of(root, "Readonly", 0))
                 return CHECK_ROOT;
-        if (!cgroups_path_ok(str(sub(oci, "Linux", 0), "CgroupsPath", 0), container_id))
+        if (!cgroups_path_ok(pb_str_of(pb_msg_of(oci, "Linux", 0), "CgroupsPath", 0), container_id))
                 return CHECK_CGROUPS_PATH;
-        if ((k = process_check(p, &cr->proc, sub(oci, "Process", 0))) >= 0)
+        if ((k = process_check(p, &cr->proc, pb_msg_of(oci, "Process", 0))) >= 0)
                 return k;
-        n = count(oci, "Mounts");
+        n = pb_count_of(oci, "Mounts");
         for (size_t i = 0; i < n; i++)
-                if (!mount_ok(p, cr, sub(oci, "Mounts", i)))
+                if (!mount_ok(p, cr, pb_msg_of(oci, "Mounts", i)))
                         return CHECK_MOUNTS;
         if ((k = storages_check(p, cr, req)) >= 0 || (k = annotations_check(p, cr, oci)) >= 0 ||
             (k = hooks_check(p, cr, oci)) >= 0 || (k = linux_check(p, cr, req, oci)) >= 0)
@@ -596,7 +473,7 @@ static int container_check(const struct policy *p, const struct container_rule *
 
 static const char *annotation(const ProtobufCMessage *oci, const char *key)
 {
-        const ProtobufCFieldDescriptor *f = F(oci, "Annotations");
+        const ProtobufCFieldDescriptor *f = pb_field_of(oci, "Annotations");
         return f ? pb_map_get(oci, f, key) : NULL;
 }
 
@@ -632,8 +509,8 @@ static void set_rule(struct decision *d, const struct policy_rule *r)
 void container_decide_create(const struct policy *p, const struct policy_state *s,
                              const ProtobufCMessage *req, struct decision *d)
 {
-        const char *cid = str(req, "container_id", 0);
-        const ProtobufCMessage *oci = sub(req, "OCI", 0);
+        const char *cid = pb_str_of(req, "container_id", 0);
+        const ProtobufCMessage *oci = pb_msg_of(req, "OCI", 0);
         const struct container_rule *cr;
         int ci, k;
 
@@ -660,9 +537,9 @@ void container_decide_create(const struct policy *p, const struct policy_state *
 void container_decide_exec(const struct policy *p, const struct policy_state *s,
                            const ProtobufCMessage *req, struct decision *d)
 {
-        const char *cid = str(req, "container_id", 0);
-        const char *eid = str(req, "exec_id", 0);
-        const ProtobufCMessage *proc = sub(req, "process", 0);
+        const char *cid = pb_str_of(req, "container_id", 0);
+        const char *eid = pb_str_of(req, "exec_id", 0);
+        const ProtobufCMessage *proc = pb_msg_of(req, "process", 0);
         const struct container_rule *cr;
         uint32_t ci, known;
 
@@ -678,7 +555,7 @@ void container_decide_exec(const struct policy *p, const struct policy_state *s,
         memcpy(d->effect.container_id, cid, strlen(cid) + 1);
         memcpy(d->effect.exec_id, eid, strlen(eid) + 1);
 
-        if (sub(req, "string_user", 0))
+        if (pb_msg_of(req, "string_user", 0))
                 { set_rule(d, &cr->checks[CHECK_PROCESS]); return; }
         for (uint32_t i = cr->first_exec; i < cr->first_exec + cr->n_execs; i++)
                 if (process_check(p, &p->execs[i].proc, proc) < 0) {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "load_util.h"
+#include "compile.h"
 #include "policy_error.h"
 
 struct id_entry {

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* String matchers: exact, PCRE2 regex (compiled once, JIT), one_of. */
+/* Matchers, compile side: regexes compiled once (PCRE2, JIT, shared by pattern), exact values, one_of sets. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "load_util.h"
+#include "compile.h"
 #include "match.h"
 
 struct match_regex {
@@ -220,29 +220,6 @@ int match_load(struct load_ctx *c, struct match_env *env, const struct ynode *n,
                 return r;
         *ret = m;
         return 0;
-}
-
-bool match_regex(const struct match_env *env, const pcre2_code *re, const char *s, size_t len)
-{
-        /* >= 0: matched (0 only means the one-pair ovector was too small). */
-        return pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, env->md, env->mctx) >= 0;
-}
-
-bool match_string(const struct match_env *env, const struct matcher *m, const char *s, size_t len)
-{
-        switch (m->kind) {
-        case MATCH_EXACT:
-                return m->len == len && memcmp(m->text, s, len) == 0;
-        case MATCH_REGEX:
-                return match_regex(env, m->re, s, len);
-        case MATCH_ONE_OF:
-                for (size_t i = 0; i < m->n_set; i++)
-                        if (m->set_len[i] == len && memcmp(m->set[i], s, len) == 0)
-                                return true;
-                return false;
-        default:
-                return false;
-        }
 }
 
 void match_describe(const struct matcher *m, char *buf, size_t len)

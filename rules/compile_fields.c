@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Field rules of a request: loading dotted paths and matching every value they reach. */
+/* Field rules of a request, compile side: dotted .proto paths resolved once, each with its matcher. */
 #include <errno.h>
 #include <string.h>
 
-#include "fields.h"
-#include "load_util.h"
+#include "compile.h"
 
 static int field_load(struct load_ctx *c, const struct ynode *key, const struct ynode *value,
                       const struct agent_method *m, const struct request_rule *rr,
@@ -66,36 +65,4 @@ int fields_load(struct load_ctx *c, const struct ynode *map, const struct agent_
         }
         rr->n_fields = map->n;
         return 0;
-}
-
-/* Every value path[step..] reaches from m matches (unset messages read as defaults). */
-static bool walk(const struct policy *p, const struct field_rule *fr, const ProtobufCMessage *m,
-                 size_t step)
-{
-        const ProtobufCFieldDescriptor *f = fr->path.f[step];
-        bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
-        size_t n = repeated ? pb_count(m, f) : 1;
-
-        for (size_t i = 0; i < n; i++) {
-                if (step + 1 < fr->path.n) {
-                        if (!walk(p, fr, pb_msg(m, f, i), step + 1))
-                                return false;
-                } else {
-                        char buf[32];
-                        size_t len = 0;
-                        const char *s = pb_scalar_text(m, f, i, buf, sizeof(buf), &len);
-                        if (!match_string(&p->match, &fr->value, s, len))
-                                return false;
-                }
-        }
-        return true;
-}
-
-const struct field_rule *fields_check(const struct policy *p, const struct request_rule *rr,
-                                      const ProtobufCMessage *req)
-{
-        for (size_t i = 0; i < rr->n_fields; i++)
-                if (!walk(p, &rr->fields[i], req, 0))
-                        return &rr->fields[i];
-        return NULL;
 }

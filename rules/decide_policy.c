@@ -8,10 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "container_match.h"
-#include "copy_file.h"
-#include "fields.h"
-#include "policy_compiled.h"
+#include "decide.h"
 #include "policy_state.h"
 
 /* Built-in rules: what holds whatever the tenant wrote. */
@@ -41,12 +38,6 @@ static void decision_set(struct decision *d, const struct policy_rule *r)
 static bool is_stream_read(enum agent_method_id id)
 {
         return id == AGENT_READ_STDOUT || id == AGENT_READ_STDERR;
-}
-
-static const char *req_str(const ProtobufCMessage *req, const char *name)
-{
-        const ProtobufCFieldDescriptor *f = pb_field_static(req->descriptor, name);
-        return f ? pb_str(req, f, 0) : "";
 }
 
 bool policy_is_container_request(enum agent_method_id id)
@@ -97,8 +88,8 @@ static void container_request_decide(const struct policy *p, const struct policy
                                      const struct agent_method *m, const ProtobufCMessage *req,
                                      struct decision *d, bool *bound)
 {
-        const char *cid = req_str(req, "container_id");
-        const char *eid = req_str(req, "exec_id");
+        const char *cid = pb_str_of(req, "container_id", 0);
+        const char *eid = pb_str_of(req, "exec_id", 0);
         size_t cid_len = strlen(cid), eid_len = strlen(eid);
         const struct policy_rule(*streams)[_STREAM_KIND_MAX];
         uint32_t ci, ei;
@@ -146,8 +137,8 @@ static int decide_allowed(const struct policy *p, const struct policy_state *s,
                 if (!req)
                         return -EINVAL;
                 /* Hooks and modules are code the host would run in the TEE. */
-                f = pb_field_static(req->descriptor, "kernel_modules");
-                if (req_str(req, "guest_hook_path")[0] || !f || pb_count(req, f) != 0)
+                f = pb_field_of(req, "kernel_modules");
+                if (pb_str_of(req, "guest_hook_path", 0)[0] || !f || pb_count(req, f) != 0)
                         decision_set(d, &rule_guest_hooks);
                 return 0;
         }
@@ -208,13 +199,13 @@ int policy_decide(const struct policy *p, const struct policy_state *s,
         } else if (is_stream_read(m->id) && request && p->has_containers) {
                 /* Whether the pipe belongs to a container of ours decides draining. */
                 uint32_t ci;
-                const char *cid = req_str(request, "container_id");
+                const char *cid = pb_str_of(request, "container_id", 0);
                 bound = state_container_find(s, cid, strlen(cid), &ci) == 0;
         }
 
         /* Audit mode forwards refused removals too: the id must not outlive its container. */
         if (m->id == AGENT_REMOVE_CONTAINER && d.effect.kind == POLICY_EFFECT_NONE && request) {
-                const char *cid = req_str(request, "container_id");
+                const char *cid = pb_str_of(request, "container_id", 0);
                 size_t len = strlen(cid);
                 if (len > 0 && len <= POLICY_ID_MAX) {
                         d.effect.kind = POLICY_EFFECT_UNBIND_CONTAINER;

@@ -6,10 +6,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "container_match.h"
+#include "compile.h"
 #include "policy_state.h"
-#include "process_load.h"
+
 
 static const char *const container_keys[] = {
         "name",         "sandbox",   "id",        "reason",      "image",       "args",

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The decision code's internals: decide_policy.c (policy_decide(): the
+ * request table, the default deny, requests addressed to a container) calls
+ * one decide_<kind>.c per kind of rule the compiled form holds. Each reads the
+ * decoded request through pb_access.h and the state through policy_state.h,
+ * fills a struct decision with strings the policy owns (or static ones), and
+ * allocates nothing.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy_compiled.h"
+
+/* Annotations the CRI runtime sets on every container (facts of containerd/CRI-O). */
+#define ANNOTATION_CONTAINER_NAME "io.kubernetes.cri.container-name"
+#define ANNOTATION_CONTAINER_TYPE "io.kubernetes.cri.container-type"
+
+/* ---- Containers (decide_container.c) ---- */
+
+/* Denial of a request for a container id that is not bound (never created, or removed). */
+extern const struct policy_rule container_rule_unbound;
+
+/* Whether id is something the state may track: 1..POLICY_ID_MAX of [A-Za-z0-9_.-],
+ * not starting with a dot (ids become guest paths). */
+bool container_id_valid(const char *id);
+
+/* Check that the decoded schema has every field the container checks read
+ * (the agent API .proto files are authored separately); -EPROTO if not. The
+ * compiler asks before it loads a containers section. */
+int container_schema_check(const char **ret_missing);
+
+/* CreateContainerRequest; d holds the table's allow on entry. */
+void container_decide_create(const struct policy *p, const struct policy_state *s,
+                             const ProtobufCMessage *req, struct decision *d);
+
+/* ExecProcessRequest; d holds the table's allow on entry. */
+void container_decide_exec(const struct policy *p, const struct policy_state *s,
+                           const ProtobufCMessage *req, struct decision *d);
+
+/* ---- Processes (decide_process.c) ---- */
+
+/* Index of the first failing check of proc against rule, or -1 when it matches. */
+int process_check(const struct policy *p, const struct process_rule *rule,
+                  const ProtobufCMessage *proc);
+
+/* ---- CopyFile (decide_copy_file.c) ----
+ * The host writes files into the guest (kata copies resolv.conf, hostname,
+ * service account tokens this way when there is no shared filesystem). The
+ * destination is normalised and confined by the tenant's `copy_file:` rules;
+ * traversal, escaping symlinks, special files, set-id bits and writes into a
+ * container's root filesystem are refused. */
+
+/* Longest destination path considered (longer ones are denied). */
+#define COPY_PATH_MAX 4096u
+
+/* Normalise an absolute path: collapse "//", drop ".", refuse "..". Returns the
+ * length written to out (NUL-terminated), or -EINVAL. */
+int copy_path_normalise(const char *path, size_t len, char *out, size_t out_len);
+
+/* Decide a CopyFileRequest; d holds the table's allow on entry. */
+void copy_file_decide(const struct policy *p, const ProtobufCMessage *req, struct decision *d);
+
+/* ---- Field rules (decide_fields.c) ---- */
+
+/* The first field rule of rr that req breaks, or NULL. */
+const struct field_rule *fields_check(const struct policy *p, const struct request_rule *rr,
+                                      const ProtobufCMessage *req);
