@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Attestation binding: digests, the initdata reader, TEE report parsing and
- * reading (configfs-tsm, /dev/sev-guest, /dev/tdx_guest), and the comparison.
+ * TEE reports: their layouts, and the sources they are read from, one table
+ * (a fixture file, configfs-tsm, /dev/sev-guest, /dev/tdx_guest).
  *
  * Report layouts (all little-endian, offsets in bytes):
  *  SEV-SNP ATTESTATION_REPORT (AMD SEV-SNP ABI spec 56860, "ATTESTATION_REPORT
@@ -19,9 +19,10 @@
  *    quote body at 48; v5: body type u16 and size u32 at 48, body at 54. In the
  *    body: mrconfigid[48] at 184, report_data[64] at 520; body size 584 (TDX 1.0)
  *    or 648 (TDX 1.5).
- */
+ */#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,6 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "attest.h"
 #include "cleanup.h"
@@ -46,18 +46,15 @@
 #define SNP_RSP_OFF_SIZE 0x04u
 #define SNP_RSP_OFF_REPORT 0x20u
 #define SNP_RSP_BUF_LEN 4000u /* struct snp_report_resp */
-
 #define TDX_TDREPORT_LEN 1024u
 #define TDX_TYPE_TDX 0x81u
 #define TDX_REPORT_OFF_REPORT_DATA 128u
 #define TDX_REPORT_OFF_MRCONFIGID (512u + 64u)
-
 #define TDX_QUOTE_HEADER_LEN 48u
 #define TDX_QUOTE_BODY10_LEN 584u
 #define TDX_QUOTE_BODY15_LEN 648u
 #define TDX_BODY_OFF_MRCONFIGID 184u
 #define TDX_BODY_OFF_REPORT_DATA 520u
-
 #define DEFAULT_TSM_ROOT "/sys/kernel/config/tsm"
 #define DEFAULT_SEV_GUEST "/dev/sev-guest"
 #define DEFAULT_TDX_GUEST "/dev/tdx_guest"
@@ -69,53 +66,22 @@ struct attest_snp_report_req {
         uint32_t vmpl;
         uint8_t rsvd[28];
 };
+
 struct attest_snp_guest_request_ioctl {
         uint8_t msg_version;
         uint64_t req_data;
         uint64_t resp_data;
         uint64_t exitinfo2;
 };
+
 #define ATTEST_SNP_GET_REPORT _IOWR('S', 0x0, struct attest_snp_guest_request_ioctl)
+
 struct attest_tdx_report_req {
         uint8_t reportdata[64];
         uint8_t tdreport[1024];
 };
+
 #define ATTEST_TDX_CMD_GET_REPORT0 _IOWR('T', 1, struct attest_tdx_report_req)
-
-static const char *const tee_names[_ATTEST_TEE_MAX] = {
-        [ATTEST_TEE_NONE] = "none",
-        [ATTEST_TEE_AUTO] = "auto",
-        [ATTEST_TEE_SNP] = "snp",
-        [ATTEST_TEE_TDX] = "tdx",
-};
-
-static const char *const hash_names[_ATTEST_HASH_MAX] = {
-        [ATTEST_HASH_SHA256] = "sha256",
-        [ATTEST_HASH_SHA384] = "sha384",
-        [ATTEST_HASH_SHA512] = "sha512",
-};
-
-const char *attest_tee_to_string(enum attest_tee t)
-{
-        if (t < 0 || t >= _ATTEST_TEE_MAX)
-                return "unknown";
-        return tee_names[t];
-}
-
-enum attest_tee attest_tee_from_string(const char *s)
-{
-        for (int i = 0; s && i < _ATTEST_TEE_MAX; i++)
-                if (strcmp(s, tee_names[i]) == 0)
-                        return (enum attest_tee)i;
-        return _ATTEST_TEE_INVALID;
-}
-
-const char *attest_hash_to_string(enum attest_hash h)
-{
-        if (h < 0 || h >= _ATTEST_HASH_MAX)
-                return "unknown";
-        return hash_names[h];
-}
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -128,6 +94,7 @@ static uint16_t le16(const uint8_t *p)
 }
 
 static void why_set(char *why, size_t why_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static void why_set(char *why, size_t why_len, const char *fmt, ...)
 {
         va_list ap;
@@ -139,88 +106,7 @@ static void why_set(char *why, size_t why_len, const char *fmt, ...)
         va_end(ap);
 }
 
-/* ---- digests ---------------------------------------------------------------- */
-
-int attest_digest(enum attest_hash h, const void *buf, size_t len, uint8_t out[ATTEST_DIGEST_MAX],
-                  size_t *ret_len)
-{
-        const EVP_MD *md;
-        uint8_t d[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
-
-        switch (h) {
-        case ATTEST_HASH_SHA256: md = EVP_sha256(); break;
-        case ATTEST_HASH_SHA384: md = EVP_sha384(); break;
-        case ATTEST_HASH_SHA512: md = EVP_sha512(); break;
-        default: return -EINVAL;
-        }
-        if (!buf && len > 0)
-                return -EINVAL;
-        if (EVP_Digest(buf ? buf : "", len, d, &n, md, NULL) != 1 || n > ATTEST_DIGEST_MAX)
-                return -EIO;
-        memcpy(out, d, n);
-        *ret_len = n;
-        return 0;
-}
-
-int attest_digest_hex(enum attest_hash h, const void *buf, size_t len, char *ret, size_t ret_len)
-{
-        uint8_t d[ATTEST_DIGEST_MAX];
-        size_t n;
-        int r;
-
-        r = attest_digest(h, buf, len, d, &n);
-        if (r < 0)
-                return r;
-        if (ret_len < 2 * n + 1)
-                return -ENOBUFS;
-        (void)hex_encode(d, n, ret, ret_len);
-        return 0;
-}
-
-int attest_field_len(enum attest_tee tee)
-{
-        switch (tee) {
-        case ATTEST_TEE_SNP: return ATTEST_SNP_HOST_DATA_LEN;
-        case ATTEST_TEE_TDX: return ATTEST_TDX_MRCONFIGID_LEN;
-        default: return -EINVAL;
-        }
-}
-
-int attest_expected_field(enum attest_tee tee, enum attest_binding b, const uint8_t *buf,
-                          size_t len, uint8_t out[ATTEST_FIELD_MAX], char *why, size_t why_len)
-{
-        uint8_t d[ATTEST_DIGEST_MAX];
-        size_t dlen = 0;
-        int flen = attest_field_len(tee), r;
-
-        if (flen < 0 || (!buf && len > 0))
-                return -EINVAL;
-        if (b == ATTEST_BINDING_DIRECT) {
-                r = attest_digest(tee == ATTEST_TEE_SNP ? ATTEST_HASH_SHA256 : ATTEST_HASH_SHA384,
-                                  buf, len, d, &dlen);
-        } else if (b == ATTEST_BINDING_INITDATA) {
-                struct attest_initdata id;
-
-                r = attest_initdata_parse(buf, len, &id, why, why_len);
-                if (r < 0)
-                        return r;
-                attest_initdata_done(&id);
-                /* The whole document's bytes, as kata's runtime hashes them. */
-                r = attest_digest(id.algorithm, buf, len, d, &dlen);
-        } else {
-                return -EINVAL;
-        }
-        if (r < 0)
-                return r;
-        /* Truncate or zero-pad to the field, as kata's adjust_digest does. */
-        memset(out, 0, ATTEST_FIELD_MAX);
-        memcpy(out, d, dlen < (size_t)flen ? dlen : (size_t)flen);
-        return flen;
-}
-
 /* ---- report parsing ----------------------------------------------------------- */
-
 int attest_report_parse(const uint8_t *buf, size_t len, enum attest_tee expect,
                         enum attest_tee *ret_tee, enum attest_format *ret_format,
                         uint8_t ret_field[ATTEST_FIELD_MAX], size_t *ret_field_len,
@@ -286,7 +172,6 @@ int attest_report_parse(const uint8_t *buf, size_t len, enum attest_tee expect,
 }
 
 /* ---- reading the report -------------------------------------------------------- */
-
 static int write_all_at(int dirfd, const char *path, const uint8_t *b, size_t n)
 {
         _cleanup_close_ int fd = -1;
@@ -382,7 +267,7 @@ static int read_tsm(const struct attest_config *c, const uint8_t rd[ATTEST_REPOR
         /* The read is what makes the kernel generate the report. */
         r = read_file_bounded_at(efd, "outblob", ATTEST_REPORT_MAX, &blob, &blob_len);
         if (r < 0) {
-                why_set(why, why_len, "configfs-tsm read outblob (%s): %s", tee_names[tee],
+                why_set(why, why_len, "configfs-tsm read outblob (%s): %s", attest_tee_to_string(tee),
                         strerror(-r));
                 goto out;
         }
@@ -486,45 +371,98 @@ static void why_append(char *acc, size_t acc_len, const char *part)
         snprintf(acc + n, acc_len - n, "%s%s", n ? "; " : "", part);
 }
 
+static int read_file_source(const struct attest_config *c,
+                            const uint8_t rd[ATTEST_REPORT_DATA_LEN], struct report_bytes *out,
+                            char *why, size_t why_len)
+{
+        int r;
+
+        (void)rd; /* a fixture is taken as it is: it cannot echo fresh REPORT_DATA */
+        r = read_file_bounded_at(AT_FDCWD, c->report_file, ATTEST_REPORT_MAX, &out->buf, &out->len);
+        if (r < 0) {
+                why_set(why, why_len, "report file %s: %s", c->report_file, strerror(-r));
+                return r;
+        }
+        out->tee = c->tee;
+        snprintf(out->source, sizeof(out->source), "report file");
+        return 0;
+}
+
+static const char *sev_dev(const struct attest_config *c)
+{
+        return c->sev_guest_dev ? c->sev_guest_dev : DEFAULT_SEV_GUEST;
+}
+
+static const char *tdx_dev(const struct attest_config *c)
+{
+        return c->tdx_guest_dev ? c->tdx_guest_dev : DEFAULT_TDX_GUEST;
+}
+
+static bool file_wanted(const struct attest_config *c)
+{
+        return c->report_file;
+}
+
+static bool tsm_wanted(const struct attest_config *c)
+{
+        return !c->tsm_root || c->tsm_root[0];
+}
+
+static bool sev_wanted(const struct attest_config *c)
+{
+        return c->tee != ATTEST_TEE_TDX && sev_dev(c)[0];
+}
+
+static bool tdx_wanted(const struct attest_config *c)
+{
+        return c->tee != ATTEST_TEE_SNP && tdx_dev(c)[0];
+}
+
+static int read_sev_source(const struct attest_config *c, const uint8_t rd[ATTEST_REPORT_DATA_LEN],
+                           struct report_bytes *out, char *why, size_t why_len)
+{
+        return read_sev_guest(sev_dev(c), rd, out, why, why_len);
+}
+
+static int read_tdx_source(const struct attest_config *c, const uint8_t rd[ATTEST_REPORT_DATA_LEN],
+                           struct report_bytes *out, char *why, size_t why_len)
+{
+        return read_tdx_guest(tdx_dev(c), rd, out, why, why_len);
+}
+
+/* Where a report can come from, in the order they are tried; the first that
+ * gives one wins, and each one that fails says why. */
+static const struct report_source {
+        bool (*wanted)(const struct attest_config *c); /* configured, and for the TEE asked */
+        int (*read)(const struct attest_config *c, const uint8_t rd[ATTEST_REPORT_DATA_LEN],
+                    struct report_bytes *out, char *why, size_t why_len);
+        bool exclusive; /* when wanted, nothing else is tried */
+} report_sources[] = {
+        { file_wanted, read_file_source, true },
+        { tsm_wanted, read_tsm, false },
+        { sev_wanted, read_sev_source, false },
+        { tdx_wanted, read_tdx_source, false },
+};
+
 static int read_report(const struct attest_config *c, const uint8_t rd[ATTEST_REPORT_DATA_LEN],
                        struct report_bytes *out, char *why, size_t why_len)
 {
-        const char *sev = c->sev_guest_dev ? c->sev_guest_dev : DEFAULT_SEV_GUEST;
-        const char *tdx = c->tdx_guest_dev ? c->tdx_guest_dev : DEFAULT_TDX_GUEST;
         char part[192];
         int r = -ENODEV;
 
         why[0] = '\0';
-        if (c->report_file) {
-                r = read_file_bounded_at(AT_FDCWD, c->report_file, ATTEST_REPORT_MAX, &out->buf, &out->len);
-                if (r < 0) {
-                        snprintf(why, why_len, "report file %s: %s", c->report_file, strerror(-r));
-                        return r;
-                }
-                out->tee = c->tee;
-                snprintf(out->source, sizeof(out->source), "report file");
-                return 0;
-        }
-        if (!c->tsm_root || c->tsm_root[0]) {
+        for (size_t i = 0; i < ELEMENTSOF(report_sources); i++) {
+                const struct report_source *src = &report_sources[i];
+
+                if (!src->wanted(c))
+                        continue;
                 part[0] = '\0';
-                r = read_tsm(c, rd, out, part, sizeof(part));
+                r = src->read(c, rd, out, part, sizeof(part));
                 if (r >= 0)
                         return r;
                 why_append(why, why_len, part);
-        }
-        if (c->tee != ATTEST_TEE_TDX && sev[0]) {
-                part[0] = '\0';
-                r = read_sev_guest(sev, rd, out, part, sizeof(part));
-                if (r >= 0)
+                if (src->exclusive)
                         return r;
-                why_append(why, why_len, part);
-        }
-        if (c->tee != ATTEST_TEE_SNP && tdx[0]) {
-                part[0] = '\0';
-                r = read_tdx_guest(tdx, rd, out, part, sizeof(part));
-                if (r >= 0)
-                        return r;
-                why_append(why, why_len, part);
         }
         if (!why[0])
                 snprintf(why, why_len, "no TEE report interface configured");
@@ -543,7 +481,7 @@ int attest_measure(const struct attest_config *c, struct attest_result *ret)
             c->binding >= _ATTEST_BINDING_MAX)
                 return -EINVAL;
 
-        snprintf(res.tee_name, sizeof(res.tee_name), "%s", tee_names[c->tee]);
+        snprintf(res.tee_name, sizeof(res.tee_name), "%s", attest_tee_to_string(c->tee));
         res.tee = c->tee;
         res.format = _ATTEST_FORMAT_INVALID;
         if (c->tee == ATTEST_TEE_NONE) {
@@ -570,7 +508,7 @@ int attest_measure(const struct attest_config *c, struct attest_result *ret)
         snprintf(res.source, sizeof(res.source), "%s", rb.source);
         if (c->tee != ATTEST_TEE_AUTO && rb.tee != ATTEST_TEE_AUTO && rb.tee != c->tee) {
                 snprintf(res.reason, sizeof(res.reason), "TEE report from %s is %s, but --tee %s",
-                         rb.source, tee_names[rb.tee], tee_names[c->tee]);
+                         rb.source, attest_tee_to_string(rb.tee), attest_tee_to_string(c->tee));
                 *ret = res;
                 return 0;
         }
@@ -584,7 +522,7 @@ int attest_measure(const struct attest_config *c, struct attest_result *ret)
                 *ret = res;
                 return 0;
         }
-        snprintf(res.tee_name, sizeof(res.tee_name), "%s", tee_names[res.tee]);
+        snprintf(res.tee_name, sizeof(res.tee_name), "%s", attest_tee_to_string(res.tee));
         /* A report that does not echo our REPORT_DATA was not made for this request:
          * stale, replayed, or from a concurrent writer of the same configfs entry. A
          * fixture report file is taken as it is. */
@@ -600,95 +538,4 @@ int attest_measure(const struct attest_config *c, struct attest_result *ret)
         snprintf(res.reason, sizeof(res.reason), "no policy compared yet");
         *ret = res;
         return 0;
-}
-
-static const char *field_name(enum attest_tee tee)
-{
-        return tee == ATTEST_TEE_SNP ? "HOST_DATA" : "MRCONFIGID";
-}
-
-int attest_match(const struct attest_result *measured, enum attest_binding b, const uint8_t *buf,
-                 size_t len, struct attest_result *ret)
-{
-        struct attest_result res;
-        uint8_t want[ATTEST_FIELD_MAX];
-        char why[160] = "";
-        int flen;
-
-        if (!measured || !ret || (!buf && len > 0) || b < 0 || b >= _ATTEST_BINDING_MAX)
-                return -EINVAL;
-        res = *measured;
-        res.bound = false;
-        res.expected_hex[0] = '\0';
-        if (res.dev_mode || !res.have_report) {
-                *ret = res;
-                return 0;
-        }
-        flen = attest_expected_field(res.tee, b, buf, len, want, why, sizeof(why));
-        if (flen == -EBADMSG) {
-                snprintf(res.reason, sizeof(res.reason), "policy not bound: %s", why);
-                *ret = res;
-                return 0;
-        }
-        if (flen < 0)
-                return flen;
-        hex_encode(want, (size_t)flen, res.expected_hex, sizeof(res.expected_hex));
-        if ((size_t)flen == res.field_len && CRYPTO_memcmp(want, res.field, (size_t)flen) == 0) {
-                res.bound = true;
-                snprintf(res.reason, sizeof(res.reason), "policy bound: %s %s equals the %s digest",
-                         res.tee_name, field_name(res.tee),
-                         b == ATTEST_BINDING_DIRECT ? "policy" : "initdata");
-        } else {
-                /* Both values in full: 2 x 96 hex digits fit the reason with room. */
-                snprintf(res.reason, sizeof(res.reason),
-                         "policy not attested: %s %s is %s, the %s digest is %s", res.tee_name,
-                         field_name(res.tee), res.actual_hex,
-                         b == ATTEST_BINDING_DIRECT ? "policy" : "initdata", res.expected_hex);
-        }
-        *ret = res;
-        return 0;
-}
-
-int attest_verify_policy(const struct attest_config *c, const uint8_t *buf, size_t len,
-                         struct attest_result *ret)
-{
-        struct attest_result m;
-        int r;
-
-        if (!c || !ret || (!buf && len > 0))
-                return -EINVAL;
-        r = attest_measure(c, &m);
-        if (r < 0)
-                return r;
-        return attest_match(&m, c->binding, buf, len, ret);
-}
-
-int attest_check_setpolicy(const struct attest_config *c, const struct attest_result *measured,
-                           const uint8_t *policy, size_t len, struct attest_result *ret)
-{
-        int r;
-
-        if (!c || !measured || !ret || (!policy && len > 0))
-                return -EINVAL;
-        if (c->binding == ATTEST_BINDING_INITDATA) {
-                struct attest_result res = *measured;
-
-                res.bound = false;
-                res.expected_hex[0] = '\0';
-                snprintf(res.reason, sizeof(res.reason),
-                         "SetPolicy refused: the policy is bound through initdata");
-                *ret = res;
-                return 0;
-        }
-        r = attest_match(measured, ATTEST_BINDING_DIRECT, policy, len, ret);
-        if (r >= 0 && !ret->bound && !ret->dev_mode && ret->have_report) {
-                /* Keep the digests, say which path refused. */
-                static const char prefix[] = "SetPolicy refused: ";
-                size_t n = strnlen(ret->reason, sizeof(ret->reason) - sizeof(prefix));
-
-                memmove(ret->reason + sizeof(prefix) - 1, ret->reason, n);
-                memcpy(ret->reason, prefix, sizeof(prefix) - 1);
-                ret->reason[sizeof(prefix) - 1 + n] = '\0';
-        }
-        return r;
 }

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What the audit log's own files share (not for other modules): the open
+ * log's state, and building a record line without allocating. audit_record.c
+ * encodes records; audit_file.c writes them, syncs, cuts and rotates.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "audit.h"
+
+#define AUDIT_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+#define AUDIT_HOOKS_MAX 256u
+#define AUDIT_TEE_MAX 32u
+
+struct audit_log {
+        int fd;     /* the live file, O_APPEND, flock'ed */
+        int dir_fd; /* its directory: rotation renames and creates relative to it */
+        char *base; /* the live file's name in dir_fd */
+
+        enum audit_sync sync;
+        uint64_t sync_interval_ns;
+        uint64_t rotate_bytes;
+        uint64_t next_rotation; /* N of the next PATH.N */
+        bool rotation_renamed;  /* renamed away, new live file not created yet */
+
+        uint64_t size;        /* bytes of complete records in the live file */
+        bool dirty;           /* a partial record could not be cut off again */
+        bool pending;         /* records written since the last fsync */
+        uint64_t last_sync_ns; /* CLOCK_MONOTONIC */
+
+        uint64_t next_seq;
+        uint64_t head_seq;
+        char head[AUDIT_HASH_HEX + 1]; /* hash of the last record's line */
+
+        /* Escaped once at open: the same in every record. */
+        char policy[128];
+        char tee[AUDIT_TEE_MAX + 3];
+        char hooks[6 * AUDIT_HOOKS_MAX + 3];
+        bool started; /* the first record is written: closing may add a stop record */
+
+        char *buf; /* AUDIT_LINE_MAX + 1: the record being built; also read_tail()'s buffer */
+};
+
+/* ---- Building a line (audit_record.c) ---- */
+
+/* ---- Building a line without allocating ---- */
+struct line {
+        char *p;
+        size_t len, cap;
+        bool overflow;
+};
+
+void line_raw(struct line *l, const char *s, size_t n);
+void line_str(struct line *l, const char *s);
+void line_u64(struct line *l, uint64_t v);
+
+/* Start record seq of type in log->buf: {"v":1,"seq":..,"time":..,"type":..; end it with
+ * ,"prev":..} and its newline. line_end() returns -ENOBUFS when it did not fit. */
+void line_begin(struct audit_log *log, struct line *l, uint64_t seq, const char *type);
+int line_end(struct audit_log *log, struct line *l);
+
+/* A trusted option (policy digest, tee, hooks) as a JSON string literal into ret. */
+int render_option(char *ret, size_t cap, const char *v, size_t max);
+bool digest_valid(const char *d);
+bool tee_valid(const char *t);
+
+/* genesis, start and stop: build the record and commit it, synced. */
+int log_lifecycle(struct audit_log *log, const char *type);
+
+/* ---- The files (audit_file.c) ---- */
+
+uint64_t now_ns(clockid_t clock);
+
+/* Write one finished line (with its '\n') durably per the sync policy, then
+ * make it the head. */
+int log_commit(struct audit_log *log, const struct line *l, uint64_t seq, bool force_sync);

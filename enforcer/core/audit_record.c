@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Audit records: each one a JSON line built without allocating, hash-chained (audit.h). */
+
+/*
+ * OpenSSL 3.0's EVP interface allocates a provider context at every digest
+ * init, and audit_append() must not allocate. The SHA256_* functions (deprecated
+ * in 3.0, still in every 3.x) hash in a context on the stack. Defined before
+ * any header that could pull in OpenSSL's.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
+#include "audit_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/sha.h>
+
+#include "config.h"
+#include "hex.h"
+#include "pb_access.h"
+
+void line_raw(struct line *l, const char *s, size_t n)
+{
+        if (l->overflow || n > l->cap - l->len) {
+                l->overflow = true;
+                return;
+        }
+        memcpy(l->p + l->len, s, n);
+        l->len += n;
+}
+
+void line_str(struct line *l, const char *s)
+{
+        line_raw(l, s, strlen(s));
+}
+
+void line_u64(struct line *l, uint64_t v)
+{
+        char b[24];
+        int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+
+        line_raw(l, b, (size_t)n);
+}
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates), or 0. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+        unsigned char c = s[0];
+        size_t len;
+        unsigned char lo = 0x80, hi = 0xbf;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf)
+                len = 2;
+        else if (c >= 0xe0 && c <= 0xef) {
+                len = 3;
+                if (c == 0xe0)
+                        lo = 0xa0;
+                else if (c == 0xed)
+                        hi = 0x9f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+                len = 4;
+                if (c == 0xf0)
+                        lo = 0x90;
+                else if (c == 0xf4)
+                        hi = 0x8f;
+        } else
+                return 0;
+        if (n < len || s[1] < lo || s[1] > hi)
+                return 0;
+        for (size_t i = 2; i < len; i++)
+                if (s[i] < 0x80 || s[i] > 0xbf)
+                        return 0;
+        return len;
+}
+
+/*
+ * Append s[0..n) as a JSON string. Host bytes may be anything: control bytes
+ * are escaped, bytes that are not UTF-8 become U+FFFD (the JSON must stay
+ * valid for every reader), and input past max bytes is cut at a character
+ * boundary. Returns true when it was cut.
+ */
+static bool line_json_string(struct line *l, const char *s, size_t n, size_t max)
+{
+        const unsigned char *u = (const unsigned char *)s;
+        bool cut = false;
+        size_t i = 0;
+
+        line_raw(l, "\"", 1);
+        while (i < n) {
+                size_t k = utf8_seq_len(u + i, n - i);
+                size_t step = k ? k : 1;
+                char esc[8];
+
+                if (i + step > max) {
+                        cut = true;
+                        break;
+                }
+                if (k == 0)
+                        line_raw(l, "\\ufffd", 6);
+                else if (k > 1)
+                        line_raw(l, s + i, k);
+                else if (u[i] == '"' || u[i] == '\\') {
+                        esc[0] = '\\';
+                        esc[1] = (char)u[i];
+                        line_raw(l, esc, 2);
+                } else if (u[i] == '\n')
+                        line_raw(l, "\\n", 2);
+                else if (u[i] == '\t')
+                        line_raw(l, "\\t", 2);
+                else if (u[i] == '\r')
+                        line_raw(l, "\\r", 2);
+                else if (u[i] < 0x20 || u[i] == 0x7f) {
+                        snprintf(esc, sizeof(esc), "\\u%04x", u[i]);
+                        line_raw(l, esc, 6);
+                } else
+                        line_raw(l, s + i, 1);
+                i += step;
+        }
+        line_raw(l, "\"", 1);
+        return cut;
+}
+
+/* ,"key":"value" or ,"key":null; a NUL-terminated value is read at most max+1 bytes far. */
+static bool line_field_cstr(struct line *l, const char *key, const char *v, size_t max)
+{
+        line_raw(l, ",\"", 2);
+        line_str(l, key);
+        line_raw(l, "\":", 2);
+        if (!v || !*v) {
+                line_raw(l, "null", 4);
+                return false;
+        }
+        return line_json_string(l, v, strnlen(v, max + 1), max);
+}
+
+static bool line_field_bytes(struct line *l, const char *key, const char *v, size_t n, size_t max)
+{
+        line_raw(l, ",\"", 2);
+        line_str(l, key);
+        line_raw(l, "\":", 2);
+        if (!v) {
+                line_raw(l, "null", 4);
+                return false;
+        }
+        return line_json_string(l, v, n, max);
+}
+
+static void line_field_u64(struct line *l, const char *key, uint64_t v)
+{
+        line_raw(l, ",\"", 2);
+        line_str(l, key);
+        line_raw(l, "\":", 2);
+        line_u64(l, v);
+}
+
+/* The hot-path digest: the context is on the stack, nothing is allocated. */
+static int fast_sha256_hex(const void *buf, size_t len, char ret[AUDIT_HASH_HEX + 1])
+{
+        unsigned char d[SHA256_DIGEST_LENGTH];
+        SHA256_CTX ctx;
+
+        if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, buf, len) != 1 ||
+            SHA256_Final(d, &ctx) != 1)
+                return -EIO;
+        (void)hex_encode(d, sizeof(d), ret, AUDIT_HASH_HEX + 1);
+        return 0;
+}
+
+int audit_sha256_hex(const void *buf, size_t len, char ret[AUDIT_HASH_HEX + 1])
+{
+        return fast_sha256_hex(buf, len, ret);
+}
+
+void line_begin(struct audit_log *log, struct line *l, uint64_t seq, const char *type)
+{
+        struct timespec ts;
+        struct tm tm;
+        char t[64];
+
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        (void)gmtime_r(&ts.tv_sec, &tm);
+        snprintf(t, sizeof(t), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+
+        *l = (struct line){ .p = log->buf, .cap = AUDIT_LINE_MAX - 1 /* room for '\n' */ };
+        line_str(l, "{\"v\":1,\"seq\":");
+        line_u64(l, seq);
+        line_str(l, ",\"time\":\"");
+        line_str(l, t);
+        line_str(l, "\",\"type\":\"");
+        line_str(l, type);
+        line_raw(l, "\"", 1);
+}
+
+int line_end(struct audit_log *log, struct line *l)
+{
+        line_str(l, ",\"prev\":\"");
+        line_str(l, log->head);
+        line_str(l, "\"}");
+        if (l->overflow)
+                return -ENOBUFS; /* the bounds above make this a programming error */
+        l->p[l->len++] = '\n';
+        return 0;
+}
+
+static const char *verdict_name(enum verdict v)
+{
+        switch (v) {
+        case VERDICT_ALLOW: return "allow";
+        case VERDICT_DENY: return "deny";
+        default: return NULL;
+        }
+}
+
+static const char *mode_name(enum policy_mode m)
+{
+        switch (m) {
+        case POLICY_MODE_ENFORCE: return "enforce";
+        case POLICY_MODE_AUDIT: return "audit";
+        default: return NULL;
+        }
+}
+
+int audit_append(struct audit_log *log, const struct audit_event *ev)
+{
+        const char *decision, *mode, *cut[8];
+        char digest[AUDIT_HASH_HEX + 1];
+        size_t n_cut = 0;
+        struct line l;
+        int r;
+
+        if (!log || !ev)
+                return -EINVAL;
+        if (!log->started)
+                return -EPIPE; /* after audit_stop(): the stop record is the last */
+        decision = verdict_name(ev->verdict);
+        mode = mode_name(ev->mode);
+        if (!decision || !mode || (!ev->payload && ev->payload_len > 0))
+                return -EINVAL;
+
+        r = fast_sha256_hex(ev->payload ? (const void *)ev->payload : "", ev->payload_len, digest);
+        if (r < 0)
+                return r;
+
+        line_begin(log, &l, log->next_seq, "decision");
+        line_field_u64(&l, "conn", ev->conn_id);
+        line_field_u64(&l, "stream", ev->stream_id);
+        if (line_field_bytes(&l, "service", ev->service, ev->service_len, AUDIT_NAME_MAX))
+                cut[n_cut++] = "service";
+        if (line_field_bytes(&l, "method", ev->method, ev->method_len, AUDIT_NAME_MAX))
+                cut[n_cut++] = "method";
+        if (line_field_cstr(&l, "request", ev->request_name, AUDIT_NAME_MAX))
+                cut[n_cut++] = "request";
+        if (line_field_cstr(&l, "container_id", pb_str_of(ev->request, "container_id", 0),
+                            AUDIT_NAME_MAX))
+                cut[n_cut++] = "container_id";
+        if (line_field_cstr(&l, "exec_id", pb_str_of(ev->request, "exec_id", 0), AUDIT_NAME_MAX))
+                cut[n_cut++] = "exec_id";
+        line_str(&l, ",\"decision\":\"");
+        line_str(&l, decision);
+        line_str(&l, ev->forwarded ? "\",\"forwarded\":true" : "\",\"forwarded\":false");
+        line_str(&l, ",\"mode\":\"");
+        line_str(&l, mode);
+        line_raw(&l, "\"", 1);
+        if (line_field_cstr(&l, "rule", ev->rule_id, AUDIT_NAME_MAX))
+                cut[n_cut++] = "rule";
+        if (line_field_cstr(&l, "reason", ev->reason, AUDIT_REASON_MAX))
+                cut[n_cut++] = "reason";
+        line_str(&l, ",\"policy\":");
+        line_str(&l, log->policy);
+        line_str(&l, ",\"tee\":");
+        line_str(&l, log->tee);
+        line_str(&l, ",\"request_sha256\":\"");
+        line_str(&l, digest);
+        line_raw(&l, "\"", 1);
+        line_field_u64(&l, "request_bytes", ev->payload_len);
+        if (n_cut > 0) {
+                line_str(&l, ",\"truncated\":[");
+                for (size_t i = 0; i < n_cut; i++) {
+                        if (i > 0)
+                                line_raw(&l, ",", 1);
+                        line_raw(&l, "\"", 1);
+                        line_str(&l, cut[i]);
+                        line_raw(&l, "\"", 1);
+                }
+                line_raw(&l, "]", 1);
+        }
+        r = line_end(log, &l);
+        if (r < 0)
+                return r;
+        return log_commit(log, &l, log->next_seq, false);
+}
+
+/* genesis, start and stop: what is running, not what it decided. */
+int log_lifecycle(struct audit_log *log, const char *type)
+{
+        struct line l;
+        int r;
+
+        line_begin(log, &l, log->next_seq, type);
+        line_str(&l, ",\"policy\":");
+        line_str(&l, log->policy);
+        line_str(&l, ",\"tee\":");
+        line_str(&l, log->tee);
+        if (strcmp(type, "stop") != 0) {
+                line_str(&l, ",\"ccgate_version\":");
+                (void)line_json_string(&l, CCGATE_VERSION, strlen(CCGATE_VERSION), AUDIT_NAME_MAX);
+                line_str(&l, ",\"hooks\":");
+                line_str(&l, log->hooks);
+        }
+        r = line_end(log, &l);
+        if (r < 0)
+                return r;
+        return log_commit(log, &l, log->next_seq, true);
+}
+
+/* ---- Opening ---- */
+bool digest_valid(const char *d)
+{
+        size_t n = strnlen(d, 97);
+
+        return strcmp(d, "none") == 0 || ((n == 64 || n == 96) && hex_is_lower(d, n));
+}
+
+bool tee_valid(const char *t)
+{
+        size_t n = strnlen(t, AUDIT_TEE_MAX + 1);
+
+        if (n == 0 || n > AUDIT_TEE_MAX)
+                return false;
+        return strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* Render a trusted option into a JSON string literal kept for every record. */
+int render_option(char *ret, size_t cap, const char *v, size_t max)
+{
+        struct line l = { .p = ret, .cap = cap - 1 };
+
+        if (line_json_string(&l, v, strlen(v), max) || l.overflow)
+                return -EINVAL;
+        ret[l.len] = '\0';
+        return 0;
+}
+
+int audit_set_policy(struct audit_log *log, const char *policy_digest)
+{
+        char rendered[sizeof(log->policy)];
+        int r;
+
+        if (!log || !policy_digest || !digest_valid(policy_digest))
+                return -EINVAL;
+        r = render_option(rendered, sizeof(rendered), policy_digest, 96);
+        if (r < 0)
+                return r;
+        memcpy(log->policy, rendered, sizeof(rendered));
+        return 0;
+}
