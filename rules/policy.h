@@ -55,8 +55,9 @@ enum policy_effect_kind {
 };
 
 /*
- * A state change an allowed request would cause. The proxy keeps it with the
- * stream and applies it only when the agent answers OK. Fixed size: no allocation.
+ * A state change an allowed request would cause. Its holder (the gate, with
+ * the request's ticket) applies it only when the agent answers OK. Fixed
+ * size: no allocation.
  */
 struct policy_effect {
         enum policy_effect_kind kind;

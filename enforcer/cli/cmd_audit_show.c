@@ -38,8 +38,13 @@ static void show_usage(FILE *f)
               "               API does not have\n"
               "  CONTAINER, EXEC   the ids the request names ('-': none)\n"
               "  RULE: REASON the rule that decided, and why\n"
-              "Records that are not decisions (genesis, start, stop) show what was running:\n"
-              "the policy digest, the TEE, the ccgate version and the eBPF hooks.\n"
+              "An outcome record says what became of a forwarded request, on a row of its\n"
+              "own with the same CONN:STREAM: DECISION is 'answered' (by the agent),\n"
+              "'unsent' (it never reached the agent) or 'abandoned' (no answer came, or\n"
+              "the host was gone), followed by the status code the host was sent, why,\n"
+              "and the seq of the decision it follows up.\n"
+              "Records that are not about requests (genesis, start, stop) show what was\n"
+              "running: the policy digest, the TEE, the ccgate version and the eBPF hooks.\n"
               "Control characters and bidirectional overrides in host strings are printed\n"
               "as \\xNN / \\uNNNN, never sent to the terminal.\n"
               "\n"
@@ -166,12 +171,50 @@ static void show_header(void)
                "DECISION", "REQUEST", "CONTAINER", "EXEC", "RULE: REASON");
 }
 
+static void put_conn_stream(const json_t *j)
+{
+        char cs[48];
+
+        snprintf(cs, sizeof(cs), "%" JSON_INTEGER_FORMAT ":%" JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(j, "conn")),
+                 json_integer_value(json_object_get(j, "stream")));
+        printf("%-11s ", cs);
+}
+
+/* 1:3  answered  ExecProcessRequest  -  -  code 0 (decision 11) */
+static void show_outcome(const json_t *j)
+{
+        const char *o = str_or_null(j, "outcome"), *why = str_or_null(j, "why");
+        const json_t *code = json_object_get(j, "code");
+
+        put_conn_stream(j);
+        put_safe(str_eq(o, "not-forwarded") ? "unsent" : o, 9);
+        putchar(' ');
+        put_safe(str_or_null(j, "request"), 24);
+        printf(" %-16s %-12s ", "-", "-");
+        if (why) {
+                put_safe(why, 0);
+                printf(", ");
+        }
+        if (json_is_integer(code))
+                printf("code %" JSON_INTEGER_FORMAT, json_integer_value(code));
+        else
+                printf("%s", str_eq(o, "answered") ? "an answer that did not decode"
+                                                  : "nothing sent to the host");
+        printf(" (decision %" JSON_INTEGER_FORMAT ")\n",
+               json_integer_value(json_object_get(j, "decision_seq")));
+}
+
 static void show_row(const json_t *j, const struct audit_record *rec)
 {
         printf("%-7" PRIu64 " ", rec->seq);
         put_time(str_or_null(j, "time"));
         putchar(' ');
 
+        if (strcmp(rec->type, "outcome") == 0) {
+                show_outcome(j);
+                return;
+        }
         if (strcmp(rec->type, "decision") != 0) {
                 const char *version = str_or_null(j, "ccgate_version");
 
@@ -190,14 +233,10 @@ static void show_row(const json_t *j, const struct audit_record *rec)
         }
 
         {
-                char cs[48];
                 const char *d = str_or_null(j, "decision");
                 const char *req = str_or_null(j, "request");
 
-                snprintf(cs, sizeof(cs), "%" JSON_INTEGER_FORMAT ":%" JSON_INTEGER_FORMAT,
-                         json_integer_value(json_object_get(j, "conn")),
-                         json_integer_value(json_object_get(j, "stream")));
-                printf("%-11s ", cs);
+                put_conn_stream(j);
                 if (str_eq(d, "deny") && json_is_true(json_object_get(j, "forwarded")))
                         printf("%-9s ", "deny+fwd");
                 else {

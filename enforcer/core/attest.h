@@ -13,7 +13,7 @@
  *             kata runtime does; the policy travels in the document under
  *             [data] "ccgate.yaml".
  *
- * No sockets and no logging here: the daemon logs the verdicts. A verdict (bound or
+ * No network I/O and no logging here: the daemon logs the verdicts. A verdict (bound or
  * not, and why) is not an error; functions return -errno only for bad arguments or
  * allocation failure.
  */

@@ -2,7 +2,7 @@
 /*
  * The audit log: one JSON object per line for every decision, hash-chained from
  * a genesis record, so that edits, removals, reordering and cut lines are
- * detectable by `ccgate audit verify`. Library code: no sockets, no logging.
+ * detectable by `ccgate audit verify`. Library code: no network I/O, no logging.
  *
  * Record format (docs: schemas/audit-record.schema.json). Every record has
  *   "v":1, "seq" (0 for genesis, +1 per record, continued across restarts and
@@ -17,6 +17,14 @@
  *             exec_id, decision, forwarded, mode, rule, reason, policy,
  *             request_sha256, request_bytes, tee, and "truncated" (the names of
  *             host strings that were cut to their bound) when any was
+ *   outcome   what became of a forwarded request, one per decision with
+ *             "forwarded": true: conn, stream, request, decision_seq (the seq
+ *             of that decision), outcome ("answered", "not-forwarded",
+ *             "abandoned"), code (the status code the host was sent: the
+ *             agent's when answered; null when none was sent or the answer
+ *             did not decode) and why (null when answered). "time" is when it
+ *             happened; the record is written with the next record, or within
+ *             a tick (audit_flush()), and always before the stop record
  *   stop      the log was closed cleanly
  * Nothing of a request is copied but the ids above: env values, file data,
  * stdin data and policy bodies are only in request_sha256.
@@ -86,8 +94,8 @@ struct audit_log;
 int audit_open(const struct audit_options *o, struct audit_log **ret);
 
 /*
- * Write the stop record and fsync it; the log stays open for audit_head() but
- * takes no more records. Returns 0, -EINVAL when already stopped, -EIO when a
+ * Write the outcome records still queued, then the stop record, and fsync; the
+ * log stays open for audit_head() but takes no more records. Returns 0, -EINVAL when already stopped, -EIO when a
  * rotation was left half done, or the write's -errno.
  */
 int audit_stop(struct audit_log *log);
@@ -121,6 +129,52 @@ struct audit_event {
  * file still holds a partial record; -EPIPE after audit_stop().
  */
 int audit_append(struct audit_log *log, const struct audit_event *ev);
+
+enum audit_outcome {
+        AUDIT_OUTCOME_ANSWERED,      /* the agent answered */
+        AUDIT_OUTCOME_NOT_FORWARDED, /* it never reached the agent */
+        AUDIT_OUTCOME_ABANDONED,     /* no answer will come, or none can be delivered */
+        _AUDIT_OUTCOME_MAX,
+        _AUDIT_OUTCOME_INVALID = -22,
+};
+
+struct audit_outcome_event {
+        uint64_t conn_id;
+        uint32_t stream_id;
+        uint64_t decision_seq;    /* the seq of the decision record it follows up */
+        const char *request_name; /* static storage (the API table's); NULL ok */
+        enum audit_outcome outcome;
+        bool has_code;            /* a code was sent to the host */
+        int32_t code;             /* ... this one: the agent's when answered */
+        const char *why;          /* static storage, [a-z-]; NULL when answered */
+};
+
+/*
+ * Record what became of a forwarded request. Nothing is written now: the
+ * event is queued with the current time, encoded by audit_prepare() or with
+ * the next record, and written in the same write(2) as the next record, or by
+ * audit_flush(), so the chain keeps the order of events and the request path
+ * makes no write of its own. Only when the queue and the encoding buffer are
+ * both full is the buffer written here. No heap allocation. Returns 0, -EPIPE
+ * after audit_stop(), -EINVAL for a bad event, or the -errno of that write
+ * (the event is then not recorded).
+ */
+int audit_outcome(struct audit_log *log, const struct audit_outcome_event *ev);
+
+/* Encode the queued outcome events now (no write unless the buffer is full), so
+ * that the next record does not pay for it; for idle moments. Returns 0 or -errno. */
+int audit_prepare(struct audit_log *log);
+
+/*
+ * Write what is queued and encoded, then fsync as the options say (with
+ * AUDIT_SYNC_EVERY: now). For the periodic timer, so that outcome records of
+ * an idle log are on disk within a tick. Returns 0 or -errno (what is queued
+ * stays queued, for the next record or flush).
+ */
+int audit_flush(struct audit_log *log);
+
+/* The seq of the last record (the one audit_append() just wrote). */
+uint64_t audit_head_seq(const struct audit_log *log);
 
 /*
  * AUDIT_SYNC_INTERVAL: fsync if records were written and sync_interval_ms has
@@ -167,7 +221,7 @@ int audit_reader_next(struct audit_reader *r, const char **ret_line, size_t *ret
 /* What every record has. */
 struct audit_record {
         uint64_t seq;
-        const char *type; /* static: "genesis", "start", "decision" or "stop" */
+        const char *type; /* static: "genesis", "start", "decision", "outcome" or "stop" */
         char prev[AUDIT_HASH_HEX + 1];
 };
 

@@ -118,28 +118,34 @@ static int log_rotate(struct audit_log *log)
 /* Write one finished line (with its '\n') durably, then make it the head. */
 int log_commit(struct audit_log *log, const struct line *l, uint64_t seq, bool force_sync)
 {
+        size_t total = log->pend_len + (l ? l->len : 0);
         char hash[AUDIT_HASH_HEX + 1];
         ssize_t n;
         int r;
 
+        if (total == 0)
+                return 0;
         if (log->dirty) {
                 log_cut(log);
                 if (log->dirty)
                         return -EIO;
         }
         if (log->rotation_renamed ||
-            (log->rotate_bytes > 0 && log->size > 0 && log->size + l->len > log->rotate_bytes)) {
+            (log->rotate_bytes > 0 && log->size > 0 && log->size + total > log->rotate_bytes)) {
                 r = log_rotate(log);
                 if (r < 0)
                         return r;
         }
 
-        r = audit_sha256_hex(l->p, l->len - 1, hash);
-        if (r < 0)
-                return r;
+        if (l) {
+                r = audit_sha256_hex(l->p, l->len - 1, hash);
+                if (r < 0)
+                        return r;
+        }
 
-        n = write(log->fd, l->p, l->len);
-        if (n < 0 || (size_t)n != l->len) {
+        /* The line is built right after the pending records: one write takes all. */
+        n = write(log->fd, log->buf, total);
+        if (n < 0 || (size_t)n != total) {
                 /* A short write on a regular file means the space ran out. */
                 r = n < 0 ? -errno : -ENOSPC;
                 log_cut(log);
@@ -155,11 +161,31 @@ int log_commit(struct audit_log *log, const struct line *l, uint64_t seq, bool f
                 }
         }
 
-        log->size += l->len;
-        log->head_seq = seq;
-        log->next_seq = seq + 1;
-        memcpy(log->head, hash, sizeof(hash));
+        log->size += total;
+        log->pend_len = 0;
+        if (l) {
+                log->head_seq = seq;
+                log->next_seq = seq + 1;
+                memcpy(log->head, hash, sizeof(hash));
+        }
         return 0;
+}
+
+int audit_flush(struct audit_log *log)
+{
+        int r;
+
+        if (!log)
+                return -EINVAL;
+        r = encode_queued(log);
+        if (r < 0)
+                return r;
+        return log_commit(log, NULL, 0, false);
+}
+
+uint64_t audit_head_seq(const struct audit_log *log)
+{
+        return log->head_seq;
 }
 
 int audit_sync(struct audit_log *log, bool force)
@@ -305,7 +331,7 @@ static int log_init(struct audit_log *log, const struct audit_options *o)
         if (r < 0)
                 return r;
 
-        log->buf = malloc(AUDIT_LINE_MAX + 1);
+        log->buf = malloc(AUDIT_PENDING_MAX + AUDIT_LINE_MAX + 1);
         if (!log->buf)
                 return -ENOMEM;
         return 0;
@@ -394,6 +420,10 @@ int audit_stop(struct audit_log *log)
         log->started = false;
         if (log->rotation_renamed)
                 return -EIO;
+        /* Everything that happened is recorded before the record saying it ended. */
+        r = encode_queued(log);
+        if (r < 0)
+                return r;
         r = log_lifecycle(log, "stop");
         if (r < 0)
                 return r;

@@ -17,6 +17,18 @@
 #define AUDIT_HOOKS_MAX 256u
 #define AUDIT_TEE_MAX 32u
 
+/* Outcome events waiting to be encoded, and the bytes of encoded records
+ * waiting to be written ahead of the next record. */
+#define AUDIT_QUEUE_MAX 256u
+#define AUDIT_PENDING_MAX (64u * 1024u)
+/* Longest outcome record: its fixed fields, a request name, a why. */
+#define AUDIT_OUTCOME_LINE_MAX 1024u
+
+struct audit_queued {
+        struct audit_outcome_event ev;
+        struct timespec time; /* CLOCK_REALTIME, when it happened */
+};
+
 struct audit_log {
         int fd;     /* the live file, O_APPEND, flock'ed */
         int dir_fd; /* its directory: rotation renames and creates relative to it */
@@ -43,7 +55,17 @@ struct audit_log {
         char hooks[6 * AUDIT_HOOKS_MAX + 3];
         bool started; /* the first record is written: closing may add a stop record */
 
-        char *buf; /* AUDIT_LINE_MAX + 1: the record being built; also read_tail()'s buffer */
+        /* Outcome events not yet encoded, in the order they happened. */
+        struct audit_queued queue[AUDIT_QUEUE_MAX];
+        size_t n_queued;
+        /*
+         * buf[0..pend_len) holds records already encoded and chained (head and
+         * next_seq include them) but not yet written; the record being built
+         * follows them, and one write(2) takes both. AUDIT_PENDING_MAX +
+         * AUDIT_LINE_MAX + 1 bytes; also read_tail()'s buffer at open.
+         */
+        char *buf;
+        size_t pend_len;
 };
 
 /* ---- Building a line (audit_record.c) ---- */
@@ -59,10 +81,15 @@ void line_raw(struct line *l, const char *s, size_t n);
 void line_str(struct line *l, const char *s);
 void line_u64(struct line *l, uint64_t v);
 
-/* Start record seq of type in log->buf: {"v":1,"seq":..,"time":..,"type":..; end it with
- * ,"prev":..} and its newline. line_end() returns -ENOBUFS when it did not fit. */
-void line_begin(struct audit_log *log, struct line *l, uint64_t seq, const char *type);
+/* Start record seq of type in log->buf after the pending records, at time (NULL:
+ * now): {"v":1,"seq":..,"time":..,"type":..; end it with ,"prev":..} and its
+ * newline. line_end() returns -ENOBUFS when it did not fit. */
+void line_begin(struct audit_log *log, struct line *l, uint64_t seq, const char *type,
+                const struct timespec *time);
 int line_end(struct audit_log *log, struct line *l);
+
+/* Encode the queued outcome events into the pending records (audit_prepare()). */
+int encode_queued(struct audit_log *log);
 
 /* A trusted option (policy digest, tee, hooks) as a JSON string literal into ret. */
 int render_option(char *ret, size_t cap, const char *v, size_t max);
@@ -76,6 +103,10 @@ int log_lifecycle(struct audit_log *log, const char *type);
 
 uint64_t now_ns(clockid_t clock);
 
-/* Write one finished line (with its '\n') durably per the sync policy, then
- * make it the head. */
+/*
+ * Write the pending records and one finished line l (with its '\n'; NULL: none)
+ * in one write(2), durably per the sync policy, then make l the head. On
+ * failure the file is cut back to its last whole record and the pending
+ * records stay pending.
+ */
 int log_commit(struct audit_log *log, const struct line *l, uint64_t seq, bool force_sync);

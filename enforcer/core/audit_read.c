@@ -119,7 +119,7 @@ void problem_set(struct audit_problem *p, const char *file, unsigned long line,
         va_end(ap);
 }
 
-static const char *const record_types[] = { "genesis", "start", "decision", "stop" };
+static const char *const record_types[] = { "genesis", "start", "decision", "outcome", "stop" };
 
 int audit_record_parse(const char *line, size_t len, struct json_t **ret, struct audit_record *rec,
                        char *why, size_t why_len)

@@ -177,18 +177,23 @@ int audit_sha256_hex(const void *buf, size_t len, char ret[AUDIT_HASH_HEX + 1])
         return fast_sha256_hex(buf, len, ret);
 }
 
-void line_begin(struct audit_log *log, struct line *l, uint64_t seq, const char *type)
+void line_begin(struct audit_log *log, struct line *l, uint64_t seq, const char *type,
+                const struct timespec *time)
 {
         struct timespec ts;
         struct tm tm;
         char t[64];
 
-        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        if (time)
+                ts = *time;
+        else
+                (void)clock_gettime(CLOCK_REALTIME, &ts);
         (void)gmtime_r(&ts.tv_sec, &tm);
         snprintf(t, sizeof(t), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
 
-        *l = (struct line){ .p = log->buf, .cap = AUDIT_LINE_MAX - 1 /* room for '\n' */ };
+        *l = (struct line){ .p = log->buf + log->pend_len,
+                            .cap = AUDIT_LINE_MAX - 1 /* room for '\n' */ };
         line_str(l, "{\"v\":1,\"seq\":");
         line_u64(l, seq);
         line_str(l, ",\"time\":\"");
@@ -243,12 +248,16 @@ int audit_append(struct audit_log *log, const struct audit_event *ev)
         mode = mode_name(ev->mode);
         if (!decision || !mode || (!ev->payload && ev->payload_len > 0))
                 return -EINVAL;
+        /* What happened before this request goes before its record. */
+        r = encode_queued(log);
+        if (r < 0)
+                return r;
 
         r = fast_sha256_hex(ev->payload ? (const void *)ev->payload : "", ev->payload_len, digest);
         if (r < 0)
                 return r;
 
-        line_begin(log, &l, log->next_seq, "decision");
+        line_begin(log, &l, log->next_seq, "decision", NULL);
         line_field_u64(&l, "conn", ev->conn_id);
         line_field_u64(&l, "stream", ev->stream_id);
         if (line_field_bytes(&l, "service", ev->service, ev->service_len, AUDIT_NAME_MAX))
@@ -303,7 +312,7 @@ int log_lifecycle(struct audit_log *log, const char *type)
         struct line l;
         int r;
 
-        line_begin(log, &l, log->next_seq, type);
+        line_begin(log, &l, log->next_seq, type, NULL);
         line_str(&l, ",\"policy\":");
         line_str(&l, log->policy);
         line_str(&l, ",\"tee\":");
@@ -359,5 +368,107 @@ int audit_set_policy(struct audit_log *log, const char *policy_digest)
         if (r < 0)
                 return r;
         memcpy(log->policy, rendered, sizeof(rendered));
+        return 0;
+}
+
+/* ---- Outcome records ---- */
+
+static const char *outcome_name(enum audit_outcome o)
+{
+        switch (o) {
+        case AUDIT_OUTCOME_ANSWERED: return "answered";
+        case AUDIT_OUTCOME_NOT_FORWARDED: return "not-forwarded";
+        case AUDIT_OUTCOME_ABANDONED: return "abandoned";
+        default: return NULL;
+        }
+}
+
+/* Encode one queued event after the pending records and chain it. */
+static int encode_outcome(struct audit_log *log, const struct audit_queued *q)
+{
+        const struct audit_outcome_event *ev = &q->ev;
+        char hash[AUDIT_HASH_HEX + 1];
+        struct line l;
+        int r;
+
+        if (AUDIT_PENDING_MAX - log->pend_len < AUDIT_OUTCOME_LINE_MAX) {
+                /* Full: write what is pending (rare: a burst of answers with no
+                 * request in between, or the agent lost with many in flight). */
+                r = log_commit(log, NULL, 0, false);
+                if (r < 0)
+                        return r;
+        }
+        line_begin(log, &l, log->next_seq, "outcome", &q->time);
+        l.cap = AUDIT_OUTCOME_LINE_MAX - 1;
+        line_field_u64(&l, "conn", ev->conn_id);
+        line_field_u64(&l, "stream", ev->stream_id);
+        (void)line_field_cstr(&l, "request", ev->request_name, AUDIT_NAME_MAX);
+        line_field_u64(&l, "decision_seq", ev->decision_seq);
+        line_str(&l, ",\"outcome\":\"");
+        line_str(&l, outcome_name(ev->outcome));
+        line_str(&l, "\",\"code\":");
+        if (ev->has_code) {
+                char b[16];
+                int n = snprintf(b, sizeof(b), "%" PRId32, ev->code);
+
+                line_raw(&l, b, (size_t)n);
+        } else
+                line_str(&l, "null");
+        (void)line_field_cstr(&l, "why", ev->why, AUDIT_NAME_MAX);
+        r = line_end(log, &l);
+        if (r < 0)
+                return r;
+        r = audit_sha256_hex(l.p, l.len - 1, hash);
+        if (r < 0)
+                return r;
+        /* Chained now, written with the next record. */
+        log->pend_len += l.len;
+        log->head_seq = log->next_seq++;
+        memcpy(log->head, hash, sizeof(hash));
+        return 0;
+}
+
+int encode_queued(struct audit_log *log)
+{
+        size_t done = 0;
+        int r = 0;
+
+        while (done < log->n_queued) {
+                r = encode_outcome(log, &log->queue[done]);
+                if (r < 0)
+                        break;
+                done++;
+        }
+        if (done > 0) {
+                memmove(log->queue, log->queue + done,
+                        (log->n_queued - done) * sizeof(log->queue[0]));
+                log->n_queued -= done;
+        }
+        return r;
+}
+
+int audit_prepare(struct audit_log *log)
+{
+        return log ? encode_queued(log) : -EINVAL;
+}
+
+int audit_outcome(struct audit_log *log, const struct audit_outcome_event *ev)
+{
+        struct audit_queued *q;
+        int r;
+
+        if (!log || !ev || !outcome_name(ev->outcome) ||
+            (ev->outcome == AUDIT_OUTCOME_ANSWERED) != !ev->why)
+                return -EINVAL;
+        if (!log->started)
+                return -EPIPE;
+        if (log->n_queued == AUDIT_QUEUE_MAX) {
+                r = encode_queued(log);
+                if (r < 0)
+                        return r;
+        }
+        q = &log->queue[log->n_queued++];
+        q->ev = *ev;
+        (void)clock_gettime(CLOCK_REALTIME, &q->time);
         return 0;
 }

@@ -1,45 +1,142 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The gate: decode -> decide -> audit for one request frame, and what the proxy must do. */
+/* The gate, deciding: a request frame to a refusal or a ticket, and its decision record (gate.h). */
 #include "gate.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent.pb-c.h"
 #include "agent_api.h"
 #include "agent_request.h"
 #include "audit.h"
-#include "ttrpc.h"
+#include "gate_internal.h"
 #include "ttrpc_msg.h"
 
 /* Decode memory kept resident between requests; beyond it pages are returned. */
 #define GATE_ARENA_KEEP (256u * 1024u)
 
-/* Name used in denials when the request name is not known (the method was not). */
-#define GATE_UNKNOWN_NAME "Request"
+/*
+ * The gate's own refusals, rendered in one place (refusal_reply()). A row
+ * without a reason takes the one its caller has (the TEE's verdict, the hooks
+ * that are missing, where a delivered policy does not load).
+ */
+static const struct {
+        const char *rule;
+        const char *reason;
+        int32_t code;
+} refusals[_GATE_REFUSAL_MAX] = {
+        [GATE_REFUSE_MALFORMED] = { GATE_RULE_MALFORMED, "the ttRPC request envelope does not decode",
+                                    TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_ENVELOPE_UNKNOWN_FIELD] = { GATE_RULE_UNKNOWN_FIELD,
+                                                 "the ttRPC envelope carries unknown fields",
+                                                 TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_UNKNOWN_METHOD] = { GATE_RULE_UNKNOWN_METHOD,
+                                         "the service or method is not part of the agent API",
+                                         TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_UNDECODABLE] = { GATE_RULE_UNDECODABLE,
+                                      "the request payload is not a valid encoding of its message",
+                                      TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_UNKNOWN_FIELD] = { GATE_RULE_UNKNOWN_FIELD,
+                                        "the request carries fields the agent API schema does not "
+                                        "know",
+                                        TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_TOO_LARGE] = { GATE_RULE_TOO_LARGE,
+                                    "the decoded request exceeds the gate's memory bound",
+                                    TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_NO_POLICY] = { GATE_RULE_NO_POLICY, "no attested policy is loaded",
+                                    TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_NO_POLICY_YET] = { GATE_RULE_NO_POLICY,
+                                        "no policy yet: the host has not delivered an attested "
+                                        "policy (SetPolicyRequest)",
+                                        TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_EVALUATION] = { GATE_RULE_INTERNAL, "the policy could not be evaluated",
+                                     TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_STATE_FULL] = { GATE_RULE_STATE, "ccgate's state cannot track more containers",
+                                     TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_STATE_HELD] = { GATE_RULE_INTERNAL,
+                                     "the request's state change is already held",
+                                     TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_AUDIT] = { GATE_RULE_AUDIT, "the audit record could not be written",
+                                TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_CAPACITY_CONNECTION] = { GATE_RULE_CAPACITY,
+                                              "too many requests in flight on this connection",
+                                              TTRPC_CODE_RESOURCE_EXHAUSTED },
+        [GATE_REFUSE_CAPACITY_GATE] = { GATE_RULE_CAPACITY, "too many requests in flight",
+                                        TTRPC_CODE_RESOURCE_EXHAUSTED },
+        [GATE_REFUSE_CAPACITY_STATE] = { GATE_RULE_CAPACITY,
+                                         "too many state-changing requests in flight",
+                                         TTRPC_CODE_RESOURCE_EXHAUSTED },
+        [GATE_REFUSE_ATTESTATION] = { GATE_RULE_ATTESTATION, NULL, TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_POLICY_INVALID] = { GATE_RULE_POLICY_INVALID, NULL,
+                                         TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_HOOKS] = { GATE_RULE_HOOKS, NULL, TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_SETPOLICY_INVALID] = { GATE_RULE_SETPOLICY_INVALID, NULL,
+                                            TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_SETPOLICY_CHECK] = { GATE_RULE_INTERNAL,
+                                          "the delivered policy could not be checked",
+                                          TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_SETPOLICY_DIGEST] = { GATE_RULE_INTERNAL,
+                                           "the delivered policy could not be digested",
+                                           TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_SETPOLICY_RECORD] = { GATE_RULE_INTERNAL,
+                                           "the policy digest could not be recorded",
+                                           TTRPC_CODE_PERMISSION_DENIED },
+};
+
+const char *gate_refusal_rule(enum gate_refusal r)
+{
+        return (int)r >= 0 && r < _GATE_REFUSAL_MAX ? refusals[r].rule : NULL;
+}
 
 int gate_init(struct gate *g, const struct policy *policy, struct audit_log *audit,
               const char *deny_all_reason)
 {
         _cleanup_(policy_state_freep) struct policy_state *state = NULL;
+        _cleanup_free_ struct gate_ticket *tickets = NULL;
+        _cleanup_free_ uint32_t *free_tickets = NULL;
+        _cleanup_free_ struct policy_effect *effects = NULL;
+        _cleanup_free_ uint16_t *free_effects = NULL;
         int r;
 
         state = policy_state_new();
-        if (!state)
+        /* Allocated once; pages are touched only as tickets are first used. */
+        tickets = calloc(GATE_TICKETS_MAX, sizeof(*tickets));
+        free_tickets = calloc(GATE_TICKETS_MAX, sizeof(*free_tickets));
+        effects = calloc(GATE_EFFECTS_MAX, sizeof(*effects));
+        free_effects = calloc(GATE_EFFECTS_MAX, sizeof(*free_effects));
+        if (!state || !tickets || !free_tickets || !effects || !free_effects)
                 return -ENOMEM;
 
         *g = (struct gate){
                 .policy = policy,
                 .audit = audit,
                 .deny_all_reason = deny_all_reason,
+                .ticket_limit = GATE_TICKETS_MAX,
+                .n_free_effects = GATE_EFFECTS_MAX,
         };
+        for (uint32_t i = 0; i < GATE_EFFECTS_MAX; i++)
+                free_effects[i] = (uint16_t)(GATE_EFFECTS_MAX - 1 - i);
         /* Room for the decoded envelope (which copies the payload) on top of the
          * agent request's own decode budget. */
         r = arena_init(&g->arena, AGENT_DECODE_MAX_BYTES + 2u * TTRPC_MAX_FRAME, GATE_ARENA_KEEP);
         if (r < 0)
                 return r;
         g->state = TAKE_PTR(state);
+        g->tickets = TAKE_PTR(tickets);
+        g->free_tickets = TAKE_PTR(free_tickets);
+        g->effects = TAKE_PTR(effects);
+        g->free_effects = TAKE_PTR(free_effects);
+        return 0;
+}
+
+int gate_limit_tickets(struct gate *g, unsigned n)
+{
+        if (n == 0 || n > GATE_TICKETS_MAX || g->in_flight > 0)
+                return -EINVAL;
+        g->ticket_limit = n;
         return 0;
 }
 
@@ -59,77 +156,167 @@ void gate_done(struct gate *g)
         policy_state_free(g->state);
         policy_free(g->owned_policy);
         arena_done(&g->arena);
+        free(g->tickets);
+        free(g->free_tickets);
+        free(g->effects);
+        free(g->free_effects);
         memset(g, 0, sizeof(*g));
+}
+
+/* ---- Rendering what the host is sent ---- */
+
+void render_message(char *buf, size_t len, int32_t code, const char *request_name,
+                    const char *rule_id, const char *reason)
+{
+        snprintf(buf, len, "%s %s: %s: %s", request_name,
+                 code == TTRPC_CODE_PERMISSION_DENIED ? "is blocked by policy"
+                                                      : "could not be served",
+                 rule_id, reason);
 }
 
 void gate_denial_message(char *buf, size_t len, const char *request_name, const char *rule_id,
                          const char *reason)
 {
-        snprintf(buf, len, "%s is blocked by policy: %s: %s", request_name, rule_id, reason);
+        render_message(buf, len, TTRPC_CODE_PERMISSION_DENIED, request_name, rule_id, reason);
 }
+
+void render_frame(struct gate_frame *f, uint32_t stream_id, int32_t code, const char *message)
+{
+        ssize_t n = ttrpc_response_frame(stream_id, code, message, NULL, 0, f->data,
+                                         sizeof(f->data));
+
+        assert(n > 0); /* GATE_FRAME_MAX fits every message the gate sends */
+        f->len = (size_t)n;
+}
+
+static void result_reply(struct gate_result *ret, uint32_t stream_id, int32_t code,
+                         const char *name, const char *rule_id, const char *reason)
+{
+        ret->action = GATE_REPLY;
+        ret->ticket = NULL;
+        ret->code = code;
+        ret->effect = (struct policy_effect){ .kind = POLICY_EFFECT_NONE };
+        if (code == TTRPC_CODE_OK)
+                ret->message[0] = '\0';
+        else
+                render_message(ret->message, sizeof(ret->message), code, name, rule_id, reason);
+        render_frame(&ret->reply, stream_id, code, code == TTRPC_CODE_OK ? NULL : ret->message);
+}
+
+/* ---- Tickets (given back in gate_outcome.c) ---- */
+
+struct gate_ticket *ticket_take(struct gate *g)
+{
+        uint32_t i;
+
+        if (g->in_flight >= g->ticket_limit)
+                return NULL;
+        /* Last in, first out: the recently used tickets are the ones in cache. */
+        i = g->n_free_tickets > 0 ? g->free_tickets[--g->n_free_tickets] : g->n_fresh_tickets++;
+        g->in_flight++;
+        g->tickets[i] = (struct gate_ticket){ .flags = TICKET_LIVE, .effect = NO_EFFECT };
+        return &g->tickets[i];
+}
+
+/* ---- Deciding ---- */
 
 /* What was learnt about a request before its decision, for the audit record. */
 struct gate_request_info {
+        uint64_t conn_id;
+        uint32_t stream_id;
+        const uint8_t *payload;
+        size_t len;
+        bool room; /* the caller can track one more request in flight */
         const Ttrpc__Request *envelope;
         const struct agent_method *method;
         const ProtobufCMessage *message;
         bool answered_here; /* ccgate answers it even when allowed (SetPolicy taken by the gate) */
 };
 
-static void outcome_deny(struct gate_outcome *o, const char *request_name, const char *rule_id,
-                         const char *reason)
+/* A decision and the code a refusal is answered with. */
+struct gate_decision {
+        struct decision d;
+        int32_t code;
+};
+
+static struct gate_decision refuse(enum gate_refusal r, const char *reason)
 {
-        o->action = GATE_REPLY;
-        o->code = TTRPC_CODE_PERMISSION_DENIED;
-        o->effect = (struct policy_effect){ .kind = POLICY_EFFECT_NONE };
-        gate_denial_message(o->message, sizeof(o->message), request_name, rule_id, reason);
+        return (struct gate_decision){
+                .d = { .verdict = VERDICT_DENY, .rule_id = refusals[r].rule,
+                       .reason = refusals[r].reason ? refusals[r].reason : reason },
+                .code = refusals[r].code,
+        };
 }
 
-static struct decision gate_deny(const char *rule_id, const char *reason)
+/* Whether the gate and the caller have room for it, and for what it would change. */
+static int room_for(struct gate *g, const struct gate_request_info *info, const struct decision *d,
+                    struct gate_decision *refused)
 {
-        return (struct decision){ .verdict = VERDICT_DENY, .rule_id = rule_id, .reason = reason };
+        int r;
+
+        if (!info->room) {
+                *refused = refuse(GATE_REFUSE_CAPACITY_CONNECTION, NULL);
+                return -ENOSPC;
+        }
+        if (g->in_flight >= g->ticket_limit) {
+                *refused = refuse(GATE_REFUSE_CAPACITY_GATE, NULL);
+                return -ENOSPC;
+        }
+        if (d->drain || d->effect.kind == POLICY_EFFECT_NONE)
+                return 0;
+        if (g->n_free_effects == 0) {
+                *refused = refuse(GATE_REFUSE_CAPACITY_STATE, NULL);
+                return -ENOSPC;
+        }
+        /* What a forwarded request would create is held from now until its answer,
+         * so that a concurrent request cannot create it too. */
+        r = policy_state_reserve(g->state, &d->effect);
+        if (r < 0) {
+                *refused = refuse(r == -ENOSPC ? GATE_REFUSE_STATE_FULL : GATE_REFUSE_STATE_HELD,
+                                  NULL);
+                return r;
+        }
+        return 1;
 }
 
 /*
- * Record the decision, then turn it into an outcome. An audit record that cannot
- * be written turns any decision into a denial: nothing reaches the agent unlogged.
+ * Record the decision, then turn it into a result. An audit record that cannot
+ * be written turns any decision into a refusal: nothing reaches the agent
+ * unlogged. What is forwarded gets its ticket here, after the record that
+ * names it.
  */
-static int gate_finish(struct gate *g, uint64_t conn_id, uint32_t stream_id,
-                       const uint8_t *payload, size_t len, const struct gate_request_info *info,
-                       const struct decision *decided, struct gate_outcome *ret)
+static int gate_finish(struct gate *g, const struct gate_request_info *info,
+                       const struct gate_decision *decided, struct gate_result *ret)
 {
         enum policy_mode mode = g->policy ? policy_mode(g->policy) : POLICY_MODE_ENFORCE;
         const char *name = info->method ? info->method->request_name : GATE_UNKNOWN_NAME;
-        struct decision reserved;
-        const struct decision *d = decided;
+        struct gate_decision refused;
+        const struct gate_decision *gd = decided;
+        const struct decision *d = &gd->d;
         bool forward = !info->answered_here &&
                        (d->verdict == VERDICT_ALLOW || d->drain ||
                         (mode == POLICY_MODE_AUDIT && info->message && !g->deny_all_reason));
-        bool holds = forward && !d->drain && d->effect.kind != POLICY_EFFECT_NONE;
+        bool holds = false;
+        struct gate_ticket *t;
         int r;
 
-        /* What a forwarded request would create is held from now until its answer,
-         * so that a concurrent request cannot create it too. */
-        if (holds) {
-                r = policy_state_reserve(g->state, &d->effect);
+        if (forward) {
+                r = room_for(g, info, d, &refused);
                 if (r < 0) {
-                        reserved = r == -ENOSPC
-                                ? gate_deny(GATE_RULE_STATE, "ccgate's state cannot track more "
-                                                             "containers")
-                                : gate_deny(GATE_RULE_INTERNAL,
-                                            "the request's state change is already held");
-                        d = &reserved;
-                        forward = holds = false;
+                        gd = &refused;
+                        d = &gd->d;
+                        forward = false;
                 }
+                holds = r > 0;
         }
 
         struct audit_event ev = {
-                .conn_id = conn_id,
-                .stream_id = stream_id,
+                .conn_id = info->conn_id,
+                .stream_id = info->stream_id,
                 .request_name = info->method ? info->method->request_name : NULL,
                 .request = info->message,
-                .payload = payload,
-                .payload_len = len,
+                .payload = info->payload,
+                .payload_len = info->len,
                 .verdict = d->verdict,
                 .forwarded = forward,
                 .rule_id = d->rule_id,
@@ -145,63 +332,80 @@ static int gate_finish(struct gate *g, uint64_t conn_id, uint32_t stream_id,
 
         r = audit_append(g->audit, &ev);
         if (r < 0) {
+                const struct gate_decision audit_refused = refuse(GATE_REFUSE_AUDIT, NULL);
+
                 if (holds)
                         policy_state_cancel(g->state, &d->effect);
                 g->n_denied++;
-                outcome_deny(ret, name, GATE_RULE_AUDIT, "the audit record could not be written");
+                result_reply(ret, info->stream_id, audit_refused.code, name,
+                             audit_refused.d.rule_id, audit_refused.d.reason);
                 return r;
         }
 
+        if (!forward) {
+                /* Allowed and answered here: a delivered policy, taken by the gate. */
+                if (d->verdict == VERDICT_ALLOW)
+                        g->n_allowed++;
+                else
+                        g->n_denied++;
+                result_reply(ret, info->stream_id, gd->code, name, d->rule_id, d->reason);
+                return 0;
+        }
+
+        t = ticket_take(g); /* room_for() saw one free */
+        *t = (struct gate_ticket){
+                .conn_id = info->conn_id,
+                .decision_seq = audit_head_seq(g->audit),
+                .stream_id = info->stream_id,
+                .method = (uint16_t)info->method->id,
+                .effect = NO_EFFECT,
+                .flags = TICKET_LIVE | (d->drain ? TICKET_DRAIN : 0),
+        };
+        if (holds) {
+                t->effect = g->free_effects[--g->n_free_effects];
+                g->effects[t->effect] = d->effect;
+        }
+        ret->ticket = t;
+        ret->code = TTRPC_CODE_OK;
+        ret->message[0] = '\0';
+        ret->reply.len = 0;
+        ret->effect = d->drain ? (struct policy_effect){ .kind = POLICY_EFFECT_NONE } : d->effect;
         if (d->verdict == VERDICT_ALLOW) {
                 g->n_allowed++;
                 ret->action = GATE_FORWARD;
-                ret->effect = d->effect;
                 return 0;
         }
         g->n_denied++;
         if (d->drain) {
                 ret->action = GATE_FORWARD_DRAIN;
-                ret->effect = (struct policy_effect){ .kind = POLICY_EFFECT_NONE };
                 return 0;
         }
-        if (forward) {
-                /* Audit mode: what enforce would deny goes through, and is on record. */
-                g->n_would_deny++;
-                ret->action = GATE_FORWARD;
-                ret->effect = d->effect;
-                return 0;
-        }
-        outcome_deny(ret, name, d->rule_id, d->reason);
+        /* Audit mode: what enforce would deny goes through, and is on record. */
+        g->n_would_deny++;
+        ret->action = GATE_FORWARD;
         return 0;
 }
 
-static void decode_failure(int r, struct decision *d)
+static struct gate_decision decode_failure(int r)
 {
         switch (r) {
         case -EPROTO:
-                *d = gate_deny(GATE_RULE_UNKNOWN_FIELD,
-                               "the request carries fields the agent API schema does not know");
-                break;
+                return refuse(GATE_REFUSE_UNKNOWN_FIELD, NULL);
         case -E2BIG:
         case -ENOMEM: /* the arena is the bound: running out of it means too large */
-                *d = gate_deny(GATE_RULE_TOO_LARGE,
-                               "the decoded request exceeds the gate's memory bound");
-                break;
+                return refuse(GATE_REFUSE_TOO_LARGE, NULL);
         default:
-                *d = gate_deny(GATE_RULE_UNDECODABLE,
-                               "the request payload is not a valid encoding of its message");
-                break;
+                return refuse(GATE_REFUSE_UNDECODABLE, NULL);
         }
 }
 
 /*
  * A SetPolicyRequest while the gate waits for its policy: accept it when the
  * TEE attests its digest and it loads, record that, and answer OK ourselves.
- * Anything else is a denial that leaves the gate waiting.
+ * Anything else is a refusal that leaves the gate waiting.
  */
-static int gate_setpolicy(struct gate *g, uint64_t conn_id, uint32_t stream_id,
-                          const uint8_t *payload, size_t len, struct gate_request_info *info,
-                          struct gate_outcome *ret)
+static int gate_setpolicy(struct gate *g, struct gate_request_info *info,
+                          struct gate_result *ret)
 {
         const Grpc__SetPolicyRequest *m = (const Grpc__SetPolicyRequest *)info->message;
         _cleanup_(policy_freep) struct policy *p = NULL;
@@ -213,18 +417,18 @@ static int gate_setpolicy(struct gate *g, uint64_t conn_id, uint32_t stream_id,
         /* The decoder rejects strings with NUL bytes: strlen is the wire length. */
         size_t text_len = strlen(m->policy);
         const uint8_t *text = (const uint8_t *)m->policy;
-        struct decision d;
+        struct gate_decision d;
         int r, internal = 0;
 
         r = attest_check_setpolicy(g->await_attest, g->await_measured, text, text_len, &res);
         if (r < 0) {
-                d = gate_deny(GATE_RULE_INTERNAL, "the delivered policy could not be checked");
+                d = refuse(GATE_REFUSE_SETPOLICY_CHECK, NULL);
                 internal = r;
                 goto finish;
         }
         if (!res.bound && !res.dev_mode) {
                 snprintf(reason, sizeof(reason), "%s", res.reason);
-                d = gate_deny(GATE_RULE_ATTESTATION, reason);
+                d = refuse(GATE_REFUSE_ATTESTATION, reason);
                 goto finish;
         }
         r = policy_load_buffer("SetPolicyRequest", text, text_len, &p, &perr);
@@ -233,20 +437,20 @@ static int gate_setpolicy(struct gate *g, uint64_t conn_id, uint32_t stream_id,
                 snprintf(reason, sizeof(reason),
                          "the delivered policy is attested but does not load (line %u, column %u)",
                          perr.line, perr.column);
-                d = gate_deny(GATE_RULE_SETPOLICY_INVALID, reason);
+                d = refuse(GATE_REFUSE_SETPOLICY_INVALID, reason);
                 goto finish;
         }
         if (policy_hooks_missing(p, g->await_hooks, missing, sizeof(missing)) > 0) {
                 snprintf(reason, sizeof(reason),
                          "the delivered policy requires eBPF hooks that are not active: %s",
                          missing);
-                d = gate_deny(GATE_RULE_HOOKS, reason);
+                d = refuse(GATE_REFUSE_HOOKS, reason);
                 goto finish;
         }
         text = policy_text(p, &text_len);
         r = attest_digest_hex(ATTEST_HASH_SHA256, text, text_len, digest, sizeof(digest));
         if (r < 0) {
-                d = gate_deny(GATE_RULE_INTERNAL, "the delivered policy could not be digested");
+                d = refuse(GATE_REFUSE_SETPOLICY_DIGEST, NULL);
                 internal = r;
                 goto finish;
         }
@@ -258,20 +462,21 @@ static int gate_setpolicy(struct gate *g, uint64_t conn_id, uint32_t stream_id,
                 snprintf(reason, sizeof(reason),
                          "policy sha256:%s accepted: its digest matches the %s report; sealed",
                          digest, res.tee_name);
-        d = (struct decision){ .verdict = VERDICT_ALLOW, .rule_id = GATE_RULE_SETPOLICY,
-                               .reason = reason };
+        d = (struct gate_decision){ .d = { .verdict = VERDICT_ALLOW, .rule_id = GATE_RULE_SETPOLICY,
+                                           .reason = reason } };
 
 finish:
         info->answered_here = true;
-        r = gate_finish(g, conn_id, stream_id, payload, len, info, &d, ret);
-        if (r < 0 || d.verdict != VERDICT_ALLOW)
+        r = gate_finish(g, info, &d, ret);
+        if (r < 0 || d.d.verdict != VERDICT_ALLOW)
                 return internal < 0 ? internal : r;
 
         /* Recorded: from here on this policy decides, and nothing replaces it. */
         r = audit_set_policy(g->audit, digest);
         if (r < 0) {
-                outcome_deny(ret, info->method->request_name, GATE_RULE_INTERNAL,
-                             "the policy digest could not be recorded");
+                d = refuse(GATE_REFUSE_SETPOLICY_RECORD, NULL);
+                result_reply(ret, info->stream_id, d.code, info->method->request_name,
+                             d.d.rule_id, d.d.reason);
                 return r;
         }
         g->owned_policy = TAKE_PTR(p);
@@ -279,33 +484,32 @@ finish:
         g->await_attest = NULL;
         g->await_measured = NULL;
         g->await_hooks = NULL;
-        ret->action = GATE_REPLY;
-        ret->code = TTRPC_CODE_OK;
-        ret->message[0] = '\0';
-        ret->effect = (struct policy_effect){ .kind = POLICY_EFFECT_NONE };
+        result_reply(ret, info->stream_id, TTRPC_CODE_OK, NULL, NULL, NULL);
         return 0;
 }
 
 int gate_request(struct gate *g, uint64_t conn_id, uint32_t stream_id, const uint8_t *payload,
-                 size_t len, struct gate_outcome *ret)
+                 size_t len, bool room, struct gate_result *ret)
 {
         ProtobufCAllocator *alloc = &g->arena.allocator;
-        struct gate_request_info info = { 0 };
+        struct gate_request_info info = {
+                .conn_id = conn_id, .stream_id = stream_id, .payload = payload, .len = len,
+                .room = room,
+        };
         Ttrpc__Request *envelope = NULL;
         ProtobufCMessage *message = NULL;
-        struct decision d;
+        struct gate_decision d;
         int r, internal = 0;
 
         /* Everything the previous request decoded is released here, at once. */
         arena_reset(&g->arena);
-        memset(ret, 0, sizeof(*ret));
+        ret->action = GATE_REPLY;
+        ret->ticket = NULL;
 
         r = ttrpc_request_decode(payload, len, alloc, &envelope);
         if (r < 0) {
-                d = r == -EPROTO ? gate_deny(GATE_RULE_UNKNOWN_FIELD,
-                                             "the ttRPC envelope carries unknown fields")
-                                 : gate_deny(GATE_RULE_MALFORMED,
-                                             "the ttRPC request envelope does not decode");
+                d = refuse(r == -EPROTO ? GATE_REFUSE_ENVELOPE_UNKNOWN_FIELD : GATE_REFUSE_MALFORMED,
+                           NULL);
                 goto finish;
         }
         info.envelope = envelope;
@@ -313,80 +517,40 @@ int gate_request(struct gate *g, uint64_t conn_id, uint32_t stream_id, const uin
         info.method = agent_method_lookup(envelope->service, strlen(envelope->service),
                                           envelope->method, strlen(envelope->method));
         if (!info.method) {
-                d = gate_deny(GATE_RULE_UNKNOWN_METHOD,
-                              "the service or method is not part of the agent API");
+                d = refuse(GATE_REFUSE_UNKNOWN_METHOD, NULL);
                 goto finish;
         }
 
         r = agent_request_decode(info.method, envelope->payload.data, envelope->payload.len, alloc,
                                  &message);
         if (r < 0) {
-                decode_failure(r, &d);
+                d = decode_failure(r);
                 goto finish;
         }
         info.message = message;
 
         if (g->await_attest && info.method->id == AGENT_SET_POLICY)
-                return gate_setpolicy(g, conn_id, stream_id, payload, len, &info, ret);
+                return gate_setpolicy(g, &info, ret);
         if (g->deny_all_reason) {
-                d = gate_deny(g->deny_all_rule ? g->deny_all_rule : GATE_RULE_ATTESTATION,
-                              g->deny_all_reason);
+                d = refuse(GATE_REFUSE_ATTESTATION, g->deny_all_reason);
+                if (g->deny_all_rule)
+                        d.d.rule_id = g->deny_all_rule;
                 goto finish;
         }
         if (!g->policy) {
-                d = gate_deny(GATE_RULE_NO_POLICY,
-                              g->await_attest ? "no policy yet: the host has not delivered an "
-                                                "attested policy (SetPolicyRequest)"
-                                              : "no attested policy is loaded");
+                d = refuse(g->await_attest ? GATE_REFUSE_NO_POLICY_YET : GATE_REFUSE_NO_POLICY,
+                           NULL);
                 goto finish;
         }
 
-        r = policy_decide(g->policy, g->state, info.method, message, &d);
+        d = (struct gate_decision){ .code = TTRPC_CODE_PERMISSION_DENIED };
+        r = policy_decide(g->policy, g->state, info.method, message, &d.d);
         if (r < 0) {
-                d = gate_deny(GATE_RULE_INTERNAL, "the policy could not be evaluated");
+                d = refuse(GATE_REFUSE_EVALUATION, NULL);
                 internal = r;
         }
 
 finish:
-        r = gate_finish(g, conn_id, stream_id, payload, len, &info, &d, ret);
+        r = gate_finish(g, &info, &d, ret);
         return internal < 0 ? internal : r;
-}
-
-int gate_response(struct gate *g, const struct policy_effect *effect, const uint8_t *payload,
-                  size_t len)
-{
-        int32_t code;
-        int r;
-
-        if (effect->kind == POLICY_EFFECT_NONE)
-                return 0;
-
-        arena_reset(&g->arena);
-        r = ttrpc_response_code(payload, len, &g->arena.allocator, &code);
-        if (r < 0 || code != TTRPC_CODE_OK) {
-                policy_state_cancel(g->state, effect);
-                return r < 0 ? r : 0;
-        }
-
-        r = policy_state_apply(g->state, effect);
-        if (r < 0)
-                return r;
-        return 1;
-}
-
-int gate_tick(struct gate *g)
-{
-        bool failed_before = g->audit_sync_failed;
-        int r;
-
-        if (!g->audit)
-                return 0;
-        r = audit_sync(g->audit, false);
-        g->audit_sync_failed = r < 0;
-        return r < 0 && !failed_before ? r : 0;
-}
-
-void gate_effect_cancel(struct gate *g, const struct policy_effect *effect)
-{
-        policy_state_cancel(g->state, effect);
 }

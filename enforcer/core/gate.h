@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The gate: one request frame's payload in, one outcome out. Decodes the ttRPC
- * envelope and the agent request, decides it against the policy, writes the
- * audit record, and says what the proxy must do. Everything here is pure (no
- * sockets); the proxy does the I/O. Fails closed: any error on this path is a
- * denial with its own rule id, and is audited like any other decision.
+ * The gate owns each request's life, from its frame to what became of it.
+ * gate_request() decodes the ttRPC envelope and the agent request, decides it
+ * against the policy and writes the decision record; it either answers the
+ * host itself (REPLY, with the frame to send) or hands out a ticket for a
+ * request to FORWARD. Every ticket comes back exactly once: gate_answer() with
+ * the agent's response (the state change it held is applied or dropped, a
+ * denied read is drained) or gate_abandon() when no answer will come or none
+ * can be delivered; both write the request's outcome record. Everything here
+ * does no network I/O: the proxy moves the bytes. Fails closed: any error on
+ * the request path is a refusal with its own rule id, audited like any other
+ * decision.
  */
 #pragma once
 
@@ -15,10 +21,13 @@
 #include "arena.h"
 #include "attest.h"
 #include "policy.h"
+#include "ttrpc.h"
 
 struct audit_log;
+struct gate_ticket;
 
-/* Rule ids of the gate's own denials (policy rules carry the tenant's ids). */
+/* Rule ids of the gate's own refusals (policy rules carry the tenant's ids);
+ * each is a row of the one refusal table in gate.c. */
 #define GATE_RULE_MALFORMED "malformed-request"
 #define GATE_RULE_UNKNOWN_METHOD "unknown-method"
 #define GATE_RULE_UNDECODABLE "undecodable-request"
@@ -33,23 +42,93 @@ struct audit_log;
 #define GATE_RULE_HOOKS "required-hooks" /* the policy's require_hooks are not all active */
 #define GATE_RULE_POLICY_INVALID "policy-invalid" /* the policy given at start did not load */
 #define GATE_RULE_STATE "state-full" /* the state cannot hold what the request would create */
+#define GATE_RULE_CAPACITY "capacity" /* no room for one more request in flight */
+
+/* The gate's own refusals: one row each of {rule id, reason, code} in gate.c. */
+enum gate_refusal {
+        GATE_REFUSE_MALFORMED,
+        GATE_REFUSE_ENVELOPE_UNKNOWN_FIELD,
+        GATE_REFUSE_UNKNOWN_METHOD,
+        GATE_REFUSE_UNDECODABLE,
+        GATE_REFUSE_UNKNOWN_FIELD,
+        GATE_REFUSE_TOO_LARGE,
+        GATE_REFUSE_NO_POLICY,
+        GATE_REFUSE_NO_POLICY_YET,
+        GATE_REFUSE_EVALUATION,
+        GATE_REFUSE_STATE_FULL,
+        GATE_REFUSE_STATE_HELD,
+        GATE_REFUSE_AUDIT,
+        GATE_REFUSE_CAPACITY_CONNECTION,
+        GATE_REFUSE_CAPACITY_GATE,
+        GATE_REFUSE_CAPACITY_STATE,
+        GATE_REFUSE_ATTESTATION,       /* reason: the TEE's verdict */
+        GATE_REFUSE_POLICY_INVALID,    /* reason: what could not be used */
+        GATE_REFUSE_HOOKS,             /* reason: the missing hooks */
+        GATE_REFUSE_SETPOLICY_INVALID, /* reason: where it does not load */
+        GATE_REFUSE_SETPOLICY_CHECK,
+        GATE_REFUSE_SETPOLICY_DIGEST,
+        GATE_REFUSE_SETPOLICY_RECORD,
+        _GATE_REFUSAL_MAX,
+        _GATE_REFUSAL_INVALID = -22,
+};
+
+/* The rule id of a refusal (for callers that set deny_all_rule). */
+const char *gate_refusal_rule(enum gate_refusal r);
+
+/* Why a forwarded request ends without its answer reaching the host. */
+enum gate_abandon {
+        GATE_ABANDON_AGENT_UNAVAILABLE, /* never sent: the agent cannot be reached (14) */
+        GATE_ABANDON_AGENT_LOST,        /* the agent's connection went with it in flight (14) */
+        GATE_ABANDON_HOST_CLOSED,       /* the host's connection is gone: nothing to send */
+        GATE_ABANDON_STOPPING,          /* ccgate stops with it in flight (14) */
+        _GATE_ABANDON_MAX,
+        _GATE_ABANDON_INVALID = -22,
+};
 
 /* Longest denial message sent to the host. */
 #define GATE_MESSAGE_MAX 512u
+/* Room for a whole response frame the gate renders: header, status, message. */
+#define GATE_FRAME_MAX (TTRPC_HEADER_SIZE + GATE_MESSAGE_MAX + 64u)
+/* Requests forwarded and not yet answered, over all connections. */
+#define GATE_TICKETS_MAX 65536u
+/* ... of which hold a state change (CreateContainer, ExecProcess, ...). */
+#define GATE_EFFECTS_MAX 256u
+
+/* A response frame the gate made for the host. */
+struct gate_frame {
+        uint8_t data[GATE_FRAME_MAX];
+        size_t len;
+};
 
 enum gate_action {
         GATE_FORWARD,       /* send the frame to the agent unchanged */
-        GATE_FORWARD_DRAIN, /* forward; answer the host OK with the data dropped */
-        GATE_REPLY,         /* answer the host with code+message; the agent never sees it */
+        GATE_FORWARD_DRAIN, /* forward; the host will get OK with the data dropped */
+        GATE_REPLY,         /* answer the host with reply; the agent never sees it */
         _GATE_ACTION_MAX,
         _GATE_ACTION_INVALID = -22,
 };
 
-struct gate_outcome {
+struct gate_result {
         enum gate_action action;
-        int32_t code;                   /* GATE_REPLY: a google.rpc.Code */
-        char message[GATE_MESSAGE_MAX]; /* GATE_REPLY: never carries request contents */
-        struct policy_effect effect;    /* forwarded: applied when the agent answers OK */
+        struct gate_ticket *ticket;     /* FORWARD*: back to gate_answer() or gate_abandon() */
+        struct policy_effect effect;    /* FORWARD*: what an OK answer will change */
+        int32_t code;                   /* REPLY: a google.rpc.Code */
+        char message[GATE_MESSAGE_MAX]; /* REPLY: never carries request contents */
+        struct gate_frame reply;        /* REPLY: the response frame for the host */
+};
+
+enum gate_answer_action {
+        GATE_PASS,    /* send the agent's frame to the host as it is */
+        GATE_REPLACE, /* send frame instead (a drained read: OK, no data) */
+        _GATE_ANSWER_ACTION_MAX,
+        _GATE_ANSWER_ACTION_INVALID = -22,
+};
+
+struct gate_answered {
+        enum gate_answer_action action;
+        bool decoded;       /* the agent's answer has a readable status */
+        int32_t code;       /* ... with this code */
+        struct gate_frame frame; /* GATE_REPLACE */
 };
 
 struct gate {
@@ -64,18 +143,30 @@ struct gate {
         const char *deny_all_reason; /* set: every request is denied with this reason */
         const char *deny_all_rule;   /* ... and this rule id (NULL: GATE_RULE_ATTESTATION) */
         struct arena arena;          /* decode memory for the request being decided */
-        bool audit_sync_failed;      /* gate_tick's last fsync failed */
+        bool audit_sync_failed;      /* gate_tick's last flush or fsync failed */
+        /* Tickets: allocated once, touched as they are first used. */
+        struct gate_ticket *tickets;
+        uint32_t *free_tickets;
+        uint32_t n_free_tickets, n_fresh_tickets, ticket_limit, in_flight;
+        struct policy_effect *effects; /* the state changes forwarded requests hold */
+        uint16_t *free_effects;
+        uint32_t n_free_effects;
         uint64_t n_allowed, n_denied, n_would_deny;
+        uint64_t n_answered, n_abandoned;
 };
 
 /*
  * Set up a gate. policy and audit are borrowed and must outlive the gate;
  * deny_all_reason (borrowed, may be NULL) makes the gate deny everything.
- * Returns 0 or -errno.
+ * Allocates its ticket table once. Returns 0 or -errno.
  */
 int gate_init(struct gate *g, const struct policy *policy, struct audit_log *audit,
               const char *deny_all_reason);
+/* Free what the gate holds. Tickets still out are dropped unrecorded: abandon them first. */
 void gate_done(struct gate *g);
+
+/* Take at most n requests in flight (1..GATE_TICKETS_MAX; tests). Returns 0 or -EINVAL. */
+int gate_limit_tickets(struct gate *g, unsigned n);
 
 /*
  * Start without a policy and take it from the host: the first SetPolicyRequest
@@ -93,29 +184,51 @@ int gate_await_policy(struct gate *g, const struct attest_config *c,
 
 /*
  * Decide one request frame. conn_id and stream_id identify it in the audit log.
- * Always fills *ret; returns 0, or -errno when the outcome is a denial caused by
- * an internal failure the caller should log (the denial is still in *ret).
+ * room says whether the caller can track one more request in flight on this
+ * connection: without it, what would be forwarded is refused (capacity), and
+ * recorded as such. Always fills *ret; returns 0, or -errno when the result is
+ * a refusal caused by an internal failure the caller should log (the refusal
+ * is still in *ret).
  */
 int gate_request(struct gate *g, uint64_t conn_id, uint32_t stream_id, const uint8_t *payload,
-                 size_t len, struct gate_outcome *ret);
+                 size_t len, bool room, struct gate_result *ret);
 
 /*
- * The agent answered a forwarded request that carried an effect: apply it if
- * the answer is OK, drop what it reserved otherwise. Returns 1 when applied, 0
- * when the answer was an error (or there was no effect), -errno when the
- * response does not decode (the reservation is dropped) or the state is full.
+ * The agent answered ticket t with a response frame's payload: apply the state
+ * change it held if the answer is OK (drop it otherwise), say what to send to
+ * the host, record the outcome with the agent's status code, and take the
+ * ticket back. Always fills *ret; returns 0, or -errno when the state could not
+ * be updated or the outcome not recorded (for the caller to log).
  */
-int gate_response(struct gate *g, const struct policy_effect *effect, const uint8_t *payload,
-                  size_t len);
-
-/* A forwarded request with an effect will never be answered (agent or host gone). */
-void gate_effect_cancel(struct gate *g, const struct policy_effect *effect);
+int gate_answer(struct gate *g, struct gate_ticket *t, const uint8_t *payload, size_t len,
+                struct gate_answered *ret);
 
 /*
- * Called about once a second: with --audit-sync MS, records still pending
- * (no request came after them) are fsync'ed once their interval has passed,
- * so an idle log is durable within a second and the interval. Returns -errno
- * when that fsync fails and the previous one did not (log it once), else 0.
+ * Ticket t will not be answered to the host: drop the state change it held,
+ * record the outcome and why, and take the ticket back. When the host is owed
+ * an answer (UNAVAILABLE: every reason but HOST_CLOSED) and reply is given, it
+ * gets the frame to send; reply->len is 0 otherwise. Returns 0, or -errno when
+ * the outcome could not be recorded.
+ */
+int gate_abandon(struct gate *g, struct gate_ticket *t, enum gate_abandon why,
+                 struct gate_frame *reply);
+
+/* The stream id a ticket was handed out for. */
+uint32_t gate_ticket_stream(const struct gate_ticket *t);
+
+/*
+ * For idle moments (the proxy calls it before it waits): encode the outcome
+ * records queued since the last record, so the next request does not pay for
+ * them. Returns 0 or -errno.
+ */
+int gate_idle(struct gate *g);
+
+/*
+ * Called about once a second: write the outcome records still pending and,
+ * with --audit-sync MS, fsync records still pending (no request came after
+ * them) once their interval has passed, so an idle log is durable within a
+ * second and the interval. Returns -errno when that fails and the previous
+ * tick did not (log it once), else 0.
  */
 int gate_tick(struct gate *g);
 

@@ -40,17 +40,94 @@ proto:
         return -EPROTO;
 }
 
-int ttrpc_response_code(const uint8_t *payload, size_t len, ProtobufCAllocator *a,
-                        int32_t *ret_code)
+/* Skip the value of a field of wire type wt at *p. */
+static int skip_value(const uint8_t **p, const uint8_t *end, unsigned wt)
 {
-        Ttrpc__Response *resp;
-        int32_t code;
+        uint64_t n;
+        int r;
 
-        resp = ttrpc__response__unpack(a, len, payload);
-        if (!resp)
+        switch (wt) {
+        case 0:
+                return wire_varint(p, end, &n);
+        case 1:
+                n = 8;
+                break;
+        case 2:
+                r = wire_varint(p, end, &n);
+                if (r < 0)
+                        return r;
+                break;
+        case 5:
+                n = 4;
+                break;
+        default:
+                return -EBADMSG; /* groups, or no wire type at all */
+        }
+        if ((uint64_t)(end - *p) < n)
                 return -EBADMSG;
-        code = resp->status ? resp->status->code : 0;
-        ttrpc__response__free_unpacked(resp, a);
+        *p += n;
+        return 0;
+}
+
+/* Status{1 code int32, ...}: the code, the last one read winning. */
+static int status_code(const uint8_t *p, const uint8_t *end, int32_t *code)
+{
+        while (p < end) {
+                uint64_t tag, v;
+                int r = wire_varint(&p, end, &tag);
+
+                if (r < 0)
+                        return r;
+                if (tag >> 3 == 1) {
+                        if ((tag & 7) != 0)
+                                return -EBADMSG;
+                        r = wire_varint(&p, end, &v);
+                        if (r < 0)
+                                return r;
+                        *code = (int32_t)(uint32_t)v; /* int32: the low 32 bits */
+                        continue;
+                }
+                r = skip_value(&p, end, (unsigned)(tag & 7));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int ttrpc_response_code(const uint8_t *payload, size_t len, int32_t *ret_code)
+{
+        const uint8_t *p = payload, *end = payload + len;
+        int32_t code = 0;
+
+        if (!payload && len > 0)
+                return -EBADMSG;
+        /* Response{1 status, 2 payload}: read in place, so that a large answer's
+         * payload is skipped by its length and nothing is copied. A status that
+         * occurs twice merges, as protobuf's embedded messages do. */
+        while (p < end) {
+                uint64_t tag, n;
+                int r = wire_varint(&p, end, &tag);
+
+                if (r < 0)
+                        return r;
+                if (tag >> 3 != 1) {
+                        r = skip_value(&p, end, (unsigned)(tag & 7));
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if ((tag & 7) != 2)
+                        return -EBADMSG;
+                r = wire_varint(&p, end, &n);
+                if (r < 0)
+                        return r;
+                if ((uint64_t)(end - p) < n)
+                        return -EBADMSG;
+                r = status_code(p, p + n, &code);
+                if (r < 0)
+                        return r;
+                p += n;
+        }
         *ret_code = code;
         return 0;
 }

@@ -26,10 +26,11 @@ int ttrpc_request_decode(const uint8_t *payload, size_t len, ProtobufCAllocator 
 
 /*
  * Read the status code of a response frame's payload (0 when the status is
- * absent, which is how an OK is usually encoded). Returns 0 or -EBADMSG.
+ * absent, which is how an OK is usually encoded), in place: nothing is copied
+ * or allocated, and the answer's payload is skipped by its length. Returns 0
+ * or -EBADMSG.
  */
-int ttrpc_response_code(const uint8_t *payload, size_t len, ProtobufCAllocator *a,
-                        int32_t *ret_code);
+int ttrpc_response_code(const uint8_t *payload, size_t len, int32_t *ret_code);
 
 /*
  * Build a whole response frame (header + Response{status{code, message},

@@ -48,6 +48,11 @@ static inline int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *r
         return read_varint_slow(p, end, ret);
 }
 
+int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
+{
+        return read_varint(p, end, ret);
+}
+
 static int skip(const uint8_t **p, const uint8_t *end, uint64_t n)
 {
         if ((uint64_t)(end - *p) < n)

@@ -41,3 +41,7 @@ int wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *buf, size_t l
 /* Whether s[0..len) is UTF-8 as RFC 3629 defines it (no overlong forms, no
  * surrogates, nothing past U+10FFFF) and has no NUL. */
 bool wire_check_utf8(const uint8_t *s, size_t len);
+
+/* Read one varint at *p (advancing it) as the check does: at most 10 bytes,
+ * nothing past bit 63. Returns 0 or -EBADMSG. */
+int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret);

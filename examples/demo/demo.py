@@ -28,12 +28,14 @@ try:
 finally:
     gate.terminate()
     gate.wait(10)
-print("\n== the audit log (%s), one hash-chained JSON record per decision" % audit)
+print("\n== the audit log (%s): hash-chained JSON records, one per decision and one per outcome"
+      % audit)
 with open(audit) as f:
     for line in f:
         r = json.loads(line)
         print("  " + json.dumps({k: r[k] for k in r if k in
-              ("seq", "type", "request", "decision", "rule", "reason", "prev")}))
+              ("seq", "type", "request", "decision", "rule", "reason", "outcome", "code",
+               "prev")}))
 print("\n== what an operator sees: ccgate audit show --decision deny")
 subprocess.run([ccgate, "audit", "show", "--decision", "deny", audit], check=True)
 print("\n== ccgate audit verify --closed: the chain is intact and ends with a stop record")

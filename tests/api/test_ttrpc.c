@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "cleanup.h"
 #include "ttrpc.h"
+#include "ttrpc_msg.h"
 
 /* Append one frame (header + payload filled with a pattern) to buf at *off. */
 static void put_frame(uint8_t *buf, size_t *off, uint32_t len, uint32_t stream, uint8_t type,
@@ -324,6 +326,98 @@ static void test_buffer_reuse(void **state)
         ttrpc_reader_done(&r); /* twice is fine */
 }
 
+/* Response{status{code, message}, payload} packed by protobuf-c. */
+static size_t pack_response(int32_t code, bool with_status, size_t payload_len, uint8_t *out,
+                            size_t cap)
+{
+        static uint8_t data[1u << 16];
+        Ttrpc__Status st = TTRPC__STATUS__INIT;
+        Ttrpc__Response resp = TTRPC__RESPONSE__INIT;
+
+        st.code = code;
+        st.message = (char *)"agent: something";
+        resp.status = with_status ? &st : NULL;
+        resp.payload.data = data;
+        resp.payload.len = payload_len;
+        assert_true(payload_len <= sizeof(data));
+        assert_true(ttrpc__response__get_packed_size(&resp) <= cap);
+        return ttrpc__response__pack(&resp, out);
+}
+
+/* protobuf-c's reading of a Response's code, the reference. */
+static int reference_code(const uint8_t *buf, size_t len, int32_t *code)
+{
+        Ttrpc__Response *resp = ttrpc__response__unpack(NULL, len, buf);
+
+        if (!resp)
+                return -EBADMSG;
+        *code = resp->status ? resp->status->code : 0;
+        ttrpc__response__free_unpacked(resp, NULL);
+        return 0;
+}
+
+/*
+ * The status code is read in place (the payload skipped by its length): as
+ * protobuf-c reads it for every answer the agent gives, a status twice merged
+ * as protobuf merges embedded messages, and truncations refused.
+ */
+static void test_response_code(void **state)
+{
+        static uint8_t buf[1u << 17], two[256];
+        static const int32_t codes[] = { 0, 2, 7, 14, -1, INT32_MAX, INT32_MIN };
+        size_t n, n1, n2;
+        int32_t code, want;
+
+        (void)state;
+        for (size_t i = 0; i < ELEMENTSOF(codes); i++)
+                for (int with = 0; with < 2; with++)
+                        for (size_t plen = 0; plen <= 65536; plen = plen ? plen * 16 : 1) {
+                                n = pack_response(codes[i], with, plen, buf, sizeof(buf));
+                                assert_int_equal(ttrpc_response_code(buf, n, &code), 0);
+                                assert_int_equal(reference_code(buf, n, &want), 0);
+                                assert_int_equal(code, want);
+                                assert_int_equal(code, with ? codes[i] : 0);
+                        }
+        /* Two statuses: fields of the second override those of the first. */
+        n1 = pack_response(7, true, 3, two, sizeof(two));
+        n2 = pack_response(14, true, 0, two + n1, sizeof(two) - n1);
+        assert_int_equal(ttrpc_response_code(two, n1 + n2, &code), 0);
+        assert_int_equal(reference_code(two, n1 + n2, &want), 0);
+        assert_int_equal(code, want);
+        assert_int_equal(code, 14);
+        /* A status without a code after one with: the code stays. */
+        two[n1] = 0x0a;
+        two[n1 + 1] = 0x00;
+        assert_int_equal(ttrpc_response_code(two, n1 + 2, &code), 0);
+        assert_int_equal(code, 7);
+        /* Every cut of a whole answer: refused where protobuf-c refuses it. */
+        n = pack_response(14, true, 40, buf, sizeof(buf));
+        for (size_t cut = 0; cut < n; cut++) {
+                int r = ttrpc_response_code(buf, cut, &code), ref = reference_code(buf, cut, &want);
+
+                assert_int_equal(r, ref);
+                if (r == 0)
+                        assert_int_equal(code, want);
+        }
+        /* Wrong wire types for the status and the code, a group, an empty answer. */
+        assert_int_equal(ttrpc_response_code((const uint8_t *)"\x08\x01", 2, &code), -EBADMSG);
+        assert_int_equal(ttrpc_response_code((const uint8_t *)"\x0a\x02\x0a\x00", 4, &code),
+                         -EBADMSG);
+        assert_int_equal(ttrpc_response_code((const uint8_t *)"\x1b", 1, &code), -EBADMSG);
+        assert_int_equal(ttrpc_response_code(NULL, 0, &code), 0);
+        assert_int_equal(code, 0);
+        /* Byte flips: where both read it, they read the same code. */
+        n = pack_response(7, true, 8, buf, sizeof(buf));
+        for (size_t i = 0; i < n; i++)
+                for (unsigned bit = 0; bit < 8; bit++) {
+                        buf[i] ^= (uint8_t)(1u << bit);
+                        if (ttrpc_response_code(buf, n, &code) == 0 &&
+                            reference_code(buf, n, &want) == 0)
+                                assert_int_equal(code, want);
+                        buf[i] ^= (uint8_t)(1u << bit);
+                }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -334,6 +428,7 @@ int main(void)
                 cmocka_unit_test(test_malformed_in_stream),
                 cmocka_unit_test(test_max_frame),
                 cmocka_unit_test(test_buffer_reuse),
+                cmocka_unit_test(test_response_code),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

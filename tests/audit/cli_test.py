@@ -11,6 +11,7 @@ hostile host strings never reach the terminal as control characters.
 Usage: cli_test.py CCGATE AUDIT_GEN
 """
 import glob
+import hashlib
 import json
 import os
 import random
@@ -240,6 +241,59 @@ try:
     rc, out, err = run("show", path)
     check(rc == 1 and err.startswith(path + ":3: not JSON") and len(out.splitlines()) == 10,
           "show skips a line that is not a record, names it, exits 1: %r" % err)
+
+    # ---- outcome records: shown on rows of their own, checked by verify ------
+    olog = os.path.join(tmp, "outcomes.log")
+    subprocess.run([GEN, olog, "0", "16", "outcomes"], check=True, timeout=30)
+    orecs = records(olog)
+    rc, out, err = run("show", olog)
+    rows = out.splitlines()
+    check(rc == 0 and len(rows) == 1 + len(orecs), "show: one row per record with outcomes too")
+    for r in orecs:
+        if r["type"] != "outcome":
+            continue
+        row = next(x for x in rows if x.split()[0] == str(r["seq"]))
+        word = {"answered": "answered", "not-forwarded": "unsent", "abandoned": "abandoned"}
+        want = ["%d:%d" % (r["conn"], r["stream"]), word[r["outcome"]],
+                "(decision %d)" % r["decision_seq"]]
+        want += ["code %d" % r["code"]] if r["code"] is not None else []
+        want += [r["why"]] if r["why"] else []
+        check(all(w in row for w in want), "show: the outcome row of seq %d: %r" % (r["seq"], row))
+    rc, out, err = run("verify", "--closed", olog)
+    check(rc == 0, "verify: each outcome follows up its forwarded decision (%d %s)" % (rc, err))
+
+    def rechained(lines, k):
+        """lines with line k changed, every later prev recomputed: an intact chain."""
+        out = list(lines)
+        for i in range(k + 1, len(out)):
+            prev = hashlib.sha256(out[i - 1]).hexdigest().encode()
+            out[i] = re.sub(rb'"prev":"[0-9a-f]{64}"', b'"prev":"' + prev + b'"', out[i])
+        return out
+
+    olines = read_lines(olog)
+    at = [i for i, l in enumerate(olines) if b'"type":"outcome"' in l]
+    first, second = at[0], at[1]
+    other = list(olines)
+    other[first] = re.sub(rb'"stream":(\d+)', lambda m: b'"stream":' + str(int(m.group(1)) + 2).encode(),
+                          other[first], count=1)
+    undecided = list(olines)  # seq 3 is the denied exec
+    undecided[second] = re.sub(rb'"decision_seq":\d+', b'"decision_seq":3', undecided[second],
+                               count=1)
+    twice = list(olines)
+    twice[first + 1:first + 1] = [olines[first]]
+    twice = [re.sub(rb'"seq":(\d+)', lambda m, i=i: b'"seq":' + str(i).encode(), l, count=1)
+             for i, l in enumerate(twice)]
+    # name, lines, the first line changed, the line verify must name, what it says
+    for name, lines, changed, k, phrase in [
+            ("an outcome for another stream", other, first, first, "but decision seq"),
+            ("an outcome of a decision that was not forwarded", undecided, second, second,
+             "which is not a forwarded decision"),
+            ("an outcome given twice", twice, first, first + 1,
+             "which is not a forwarded decision")]:
+        path = tampered(name.replace(" ", "-"), rechained(lines, changed))
+        rc, out, err = run("verify", path)
+        check(rc == 1 and err.startswith("%s:%d: " % (path, k + 1)) and phrase in err,
+              "verify finds %s (the chain rehashed): %r" % (name, err))
 
     rc, out, err = run("show", "--decision", "maybe", base)
     check(rc == 2 and "--decision" in err, "show --decision maybe: exit 2")

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "sample.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "agent.pb-c.h"
@@ -134,4 +135,53 @@ int sample_append(struct audit_log *log, size_t i)
                 ev.payload_len = 0;
                 return audit_append(log, &ev);
         }
+}
+
+/* Whether sample event i is forwarded (as sample_append() writes it). */
+static bool sample_forwarded(size_t i)
+{
+        switch (i % sample_count()) {
+        case 1: case 2: case 5: case 6:
+                return false;
+        default:
+                return true;
+        }
+}
+
+int sample_outcome(struct audit_log *log, size_t i)
+{
+        static const struct {
+                enum audit_outcome outcome;
+                bool has_code;
+                int32_t code;
+                const char *why;
+        } kinds[] = {
+                { AUDIT_OUTCOME_ANSWERED, true, 0, NULL },
+                { AUDIT_OUTCOME_ANSWERED, true, 5, NULL },
+                { AUDIT_OUTCOME_NOT_FORWARDED, true, 14, "agent-unavailable" },
+                { AUDIT_OUTCOME_ABANDONED, true, 14, "agent-lost" },
+                { AUDIT_OUTCOME_ABANDONED, false, 0, "host-closed" },
+                { AUDIT_OUTCOME_ABANDONED, true, 14, "stopping" },
+                { AUDIT_OUTCOME_ANSWERED, false, 0, NULL }, /* the answer did not decode */
+        };
+        static const char *const names[] = { "ExecProcessRequest", NULL, NULL, "CopyFileRequest",
+                                             "SetPolicyRequest", NULL, NULL, "ReadStreamRequest" };
+        size_t k = 0;
+
+        if (!sample_forwarded(i))
+                return 0;
+        /* The n-th forwarded event gets the n-th kind. */
+        for (size_t j = 0; j < i; j++)
+                k += sample_forwarded(j);
+        k %= ELEMENTSOF(kinds);
+        return audit_outcome(log, &(struct audit_outcome_event){
+                                          .conn_id = 1 + i / 4,
+                                          .stream_id = 1 + 2 * (uint32_t)i,
+                                          .decision_seq = audit_head_seq(log),
+                                          .request_name = names[i % sample_count()],
+                                          .outcome = kinds[k].outcome,
+                                          .has_code = kinds[k].has_code,
+                                          .code = kinds[k].code,
+                                          .why = kinds[k].why,
+                                  });
 }

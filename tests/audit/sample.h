@@ -21,5 +21,13 @@ size_t sample_count(void);
  */
 int sample_append(struct audit_log *log, size_t i);
 
+/*
+ * The outcome of sample event i when it was forwarded (0 when it was not, and
+ * nothing is appended): each kind in turn (answered OK, answered with an
+ * error, not forwarded, abandoned for each reason), following up the decision
+ * record just written. Returns what audit_outcome() returns.
+ */
+int sample_outcome(struct audit_log *log, size_t i);
+
 /* The options the samples use, for path. */
 struct audit_options sample_options(const char *path, uint64_t rotate_bytes);

@@ -4,8 +4,9 @@
 
 A real ccgate (with a recording stub agent) decides allowed and denied
 requests, unknown methods with hostile names, undecodable payloads and
-envelopes, over-long ids, a restart under an audit-mode policy, with the log
-rotating at 4 KiB; every record it wrote, and every audit-gen sample record,
+envelopes, over-long ids, a restart under an audit-mode policy, and a run
+whose agent is not there, with the log rotating at 4 KiB; every record it
+wrote, and every audit-gen sample record (with outcome records of each kind),
 must be valid, and together they must cover every record type and the
 optional fields. Records broken in one field at a time must be rejected, so
 the schema is not one that accepts anything.
@@ -50,6 +51,7 @@ def pb_str(num, s):
 
 
 def start_gate(policy, host, agent_sock, log, logfile):
+    """ccgate on the log; agent_sock may name no socket at all (the agent is not there)."""
     return subprocess.Popen([*ccgate_cmd(CCGATE), "run", "--listen", "unix:" + host,
                              "--agent", "unix:" + agent_sock,
                              "--policy", os.path.join(ROOT, "tests", "integration", "policies", policy),
@@ -107,6 +109,15 @@ try:
         sent += 2
         s.close()
         check(stop_gate(gate) == 0, "ccgate (audit mode) stopped cleanly")
+
+        # ---- a run whose agent is not there: answered UNAVAILABLE, not forwarded
+        gate = start_gate("integration.yaml", host, tmp + "/no-agent.sock", log, out)
+        s = connect(host)
+        code, _, _ = call(s, 1, A, "GetGuestDetails")
+        check(code == 14, "no agent: UNAVAILABLE (%d)" % code)
+        sent += 1
+        s.close()
+        check(stop_gate(gate) == 0, "ccgate (no agent) stopped cleanly")
     agent.close()
 
     files = sorted(glob.glob(log + "*"))
@@ -117,7 +128,7 @@ try:
           % rc.stderr.strip())
     with open(tmp + "/ccgate.out", "rb") as f:
         anchors = re.findall(rb"ends at ([0-9]+:[0-9a-f]{64})", f.read())
-    check(len(anchors) == 2, "each run logs the head it stopped at: %s" % anchors)
+    check(len(anchors) == 3, "each run logs the head it stopped at: %s" % anchors)
     if anchors:
         rc = subprocess.run([CCGATE, "audit", "verify", "--closed", "--anchor",
                              anchors[-1].decode(), *files], capture_output=True, text=True)
@@ -137,10 +148,17 @@ try:
     decisions = [r for r in real if r["type"] == "decision"]
     check(len(decisions) == sent, "one decision record per request: %d for %d" %
           (len(decisions), sent))
+    outcomes = [r for r in real if r["type"] == "outcome"]
+    forwarded = {r["seq"]: r for r in decisions if r["forwarded"]}
+    check(sorted(r["decision_seq"] for r in outcomes) == sorted(forwarded),
+          "one outcome record per forwarded request: %d for %d" % (len(outcomes), len(forwarded)))
+    check(all(forwarded[r["decision_seq"]]["stream"] == r["stream"] and r["seq"] > r["decision_seq"]
+              for r in outcomes if r["decision_seq"] in forwarded),
+          "each outcome follows its decision, on the same stream")
 
     # ---- every real and sample record is valid -------------------------------
     gen_log = tmp + "/gen.log"
-    subprocess.run([GEN, gen_log, "0", "16"], check=True, timeout=30)
+    subprocess.run([GEN, gen_log, "0", "16", "outcomes"], check=True, timeout=30)
     with open(gen_log, "rb") as f:
         samples = [json.loads(l) for l in f.read().split(b"\n") if l]
     bad = 0
@@ -154,7 +172,18 @@ try:
               "every %s record (%d) is valid against the schema" % (origin, len(recs)))
 
     types = {r["type"] for r in real}
-    check(types == {"genesis", "start", "decision", "stop"}, "the run has every type: %s" % types)
+    check(types == {"genesis", "start", "decision", "outcome", "stop"},
+          "the run has every type: %s" % types)
+    check({(r["outcome"], r["why"]) for r in outcomes} ==
+          {("answered", None), ("not-forwarded", "agent-unavailable")},
+          "answered, and not forwarded for want of an agent: %s" %
+          {(r["outcome"], r["why"]) for r in outcomes})
+    sample_outcomes = {(r["outcome"], r["why"], r["code"]) for r in samples
+                       if r["type"] == "outcome"}
+    check({o for o, _, _ in sample_outcomes} == {"answered", "not-forwarded", "abandoned"} and
+          {w for _, w, _ in sample_outcomes} >= {"agent-lost", "host-closed", "stopping"} and
+          None in {c for _, _, c in sample_outcomes},
+          "the samples have every outcome, why, and a null code: %s" % sample_outcomes)
     check({r["decision"] for r in decisions} == {"allow", "deny"}, "allowed and denied decisions")
     check(any(r["mode"] == "audit" and r["forwarded"] and r["decision"] == "deny"
               for r in decisions), "an audit-mode denial that was forwarded")
@@ -176,6 +205,7 @@ try:
     decision = next(r for r in real if r["type"] == "decision" and r["decision"] == "deny")
     genesis = real[0]
     stop = next(r for r in real if r["type"] == "stop")
+    outcome = next(r for r in real if r["type"] == "outcome")
 
     def broken(rec, change):
         r = copy.deepcopy(rec)
@@ -203,6 +233,13 @@ try:
         ("genesis without version", broken(genesis, lambda r: r.pop("ccgate_version"))),
         ("genesis with a prev", broken(genesis, lambda r: r.update(prev="1" * 64))),
         ("stop with decision fields", broken(stop, lambda r: r.update(decision="allow"))),
+        ("outcome unknown", broken(outcome, lambda r: r.update(outcome="lost"))),
+        ("outcome answered with a why", broken(outcome, lambda r: r.update(why="agent-lost"))),
+        ("outcome abandoned without a why", broken(outcome, lambda r: r.update(outcome="abandoned"))),
+        ("outcome why unknown", broken(outcome, lambda r: r.update(outcome="abandoned", why="tired"))),
+        ("outcome code a string", broken(outcome, lambda r: r.update(code="OK"))),
+        ("outcome without decision_seq", broken(outcome, lambda r: r.pop("decision_seq"))),
+        ("outcome with decision fields", broken(outcome, lambda r: r.update(rule="x"))),
         ("type unknown", broken(stop, lambda r: r.update(type="pause"))),
         ("an array", [decision]),
     ]

@@ -10,6 +10,10 @@
  *           decide, and append the hash-chained audit record (a real file,
  *           fsync at most once a second), i.e. all of ccgate's per-request work
  *           but the socket I/O
+ *   answer  gate_answer() on the agent's (error) answer and gate_idle(), as
+ *           the proxy calls them: its status read, the held state change
+ *           dropped, the outcome record queued and encoded; the record is
+ *           written with the next request's decision record (in "gate")
  * Every call is timed on its own (CLOCK_MONOTONIC; the timer's own cost is
  * reported, not subtracted), and malloc/calloc/realloc calls are counted by
  * interposing them in this binary. Prints one JSON document on stdout.
@@ -118,25 +122,39 @@ static json_t *bench_policy_decide(struct run *run, const struct policy *p,
         return level_json(run, alloc_count_stop(), heap_before, mallinfo2().uordblks);
 }
 
-/* One gate_request(); the effect it reserved is dropped again, as an error answer would. */
-static int gate_once(struct gate *g, const uint8_t *env, size_t env_len, struct gate_outcome *o)
-{
-        int r = gate_request(g, 1, 1, env, env_len, o);
+/* An agent's error answer (status{code: 2}): what it would create is dropped again. */
+static const uint8_t error_answer[] = { 0x0a, 0x02, 0x08, 0x02 };
 
-        if (o->action == GATE_FORWARD && o->effect.kind != POLICY_EFFECT_NONE)
-                gate_effect_cancel(g, &o->effect);
+/* The agent's answer to a forwarded request, and the proxy's idle step after it. */
+static void answer(struct gate *g, const struct gate_result *o)
+{
+        struct gate_answered ans;
+
+        if (o->action != GATE_REPLY)
+                (void)gate_answer(g, o->ticket, error_answer, sizeof(error_answer), &ans);
+        (void)gate_idle(g);
+}
+
+/* One gate_request() and its answer. */
+static int gate_once(struct gate *g, uint32_t stream, const uint8_t *env, size_t env_len,
+                     struct gate_result *o)
+{
+        int r = gate_request(g, 1, stream, env, env_len, true, o);
+
+        answer(g, o);
         return r;
 }
 
 static json_t *bench_gate(struct run *run, const struct policy *p, const char *policy_text,
-                          size_t policy_len, const struct bench_request *req)
+                          size_t policy_len, const struct bench_request *req, json_t **ret_answer)
 {
         _cleanup_(audit_closep) struct audit_log *audit = NULL;
         _cleanup_free_ uint8_t *env = NULL;
         char path[4096], digest[AUDIT_HASH_HEX + 1];
         struct gate g;
-        struct gate_outcome o;
+        struct gate_result o;
         size_t env_len, heap_before;
+        uint32_t stream = 1;
         unsigned long allocs;
         json_t *ret = NULL;
 
@@ -156,26 +174,38 @@ static json_t *bench_gate(struct run *run, const struct policy *p, const char *p
                 return NULL;
         if (example_state_load(p, json_object_get(req->json, "state"), g.state) < 0)
                 goto out;
-        if (gate_once(&g, env, env_len, &o) < 0 || o.action != GATE_FORWARD) {
+        if (gate_once(&g, stream, env, env_len, &o) < 0 || o.action != GATE_FORWARD) {
                 fprintf(stderr, "bench_decide: %s: the gate did not forward it: %s\n",
                         req->method->method, o.message);
                 goto out;
         }
         for (size_t i = 0; i < WARMUP; i++)
-                (void)gate_once(&g, env, env_len, &o);
+                (void)gate_once(&g, stream += 2, env, env_len, &o);
 
         heap_before = mallinfo2().uordblks;
         alloc_count_start();
         for (size_t i = 0; i < run->iterations; i++) {
                 uint64_t t0 = bench_now_ns();
 
-                (void)gate_request(&g, 1, (uint32_t)(2 * i + 1), env, env_len, &o);
+                (void)gate_request(&g, 1, stream += 2, env, env_len, true, &o);
                 run->samples[i] = bench_now_ns() - t0;
-                if (o.effect.kind != POLICY_EFFECT_NONE)
-                        gate_effect_cancel(&g, &o.effect);
+                answer(&g, &o);
         }
         allocs = alloc_count_stop();
         ret = level_json(run, allocs, heap_before, mallinfo2().uordblks);
+
+        heap_before = mallinfo2().uordblks;
+        alloc_count_start();
+        for (size_t i = 0; i < run->iterations; i++) {
+                uint64_t t0;
+
+                (void)gate_request(&g, 1, stream += 2, env, env_len, true, &o);
+                t0 = bench_now_ns();
+                answer(&g, &o);
+                run->samples[i] = bench_now_ns() - t0;
+        }
+        allocs = alloc_count_stop();
+        *ret_answer = level_json(run, allocs, heap_before, mallinfo2().uordblks);
 out:
         gate_done(&g);
         audit = audit_close(TAKE_PTR(audit));
@@ -201,24 +231,26 @@ static int bench_one_policy(struct run *run, const struct policy_gen *gen, size_
         }
         for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
                 struct bench_request req;
-                json_t *decide, *gate;
+                json_t *decide, *gate, *answered = NULL;
 
                 if (bench_request_load(run->source_root, "web", kinds[k].file, &req) < 0)
                         return -EINVAL;
                 decide = bench_policy_decide(run, p, &req);
-                gate = decide ? bench_gate(run, p, text, len, &req) : NULL;
+                gate = decide ? bench_gate(run, p, text, len, &req, &answered) : NULL;
                 bench_request_done(&req);
-                if (!decide || !gate) {
+                if (!decide || !gate || !answered) {
                         json_decref(decide);
+                        json_decref(gate);
                         return -EINVAL;
                 }
                 json_array_append_new(results,
-                                      json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "request",
-                                                kinds[k].label, "example", kinds[k].file,
-                                                "containers", (json_int_t)n_containers,
-                                                "policy_bytes", (json_int_t)len, "iterations",
+                                      json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o}",
+                                                "request", kinds[k].label, "example",
+                                                kinds[k].file, "containers",
+                                                (json_int_t)n_containers, "policy_bytes",
+                                                (json_int_t)len, "iterations",
                                                 (json_int_t)run->iterations, "decide", decide,
-                                                "gate", gate));
+                                                "gate", gate, "answer", answered));
                 fprintf(stderr, "bench_decide: %s against %zu containers done\n", kinds[k].label,
                         n_containers);
         }

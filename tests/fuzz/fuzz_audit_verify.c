@@ -11,8 +11,9 @@
  * Oracles: failures are -EBADMSG with a message; a chain that verifies is
  * contiguous (last - first + 1 records), starts at the genesis unless
  * --partial, ends with a stop record under --closed, is linked line by line
- * by SHA-256 when checked again independently, and verifies again against an
- * anchor on its own head. Each line of the first file also goes
+ * by SHA-256 when checked again independently, has each outcome record
+ * follow up a forwarded decision of its run on the same conn:stream once
+ * (checked again too), and verifies again against an anchor on its own head. Each line of the first file also goes
  * through audit_record_parse() and, where it has one, its time through
  * audit_parse_time() (the `audit show` filters).
  */
@@ -108,10 +109,58 @@ static void read_lines(const char *path)
         }
 }
 
+/* Forwarded decisions of the current run, for the outcome records that follow them up. */
+#define MAX_FORWARDED 1024u
+
+struct forwarded {
+        uint64_t seq[MAX_FORWARDED];
+        json_int_t conn[MAX_FORWARDED], stream[MAX_FORWARDED];
+        bool answered[MAX_FORWARDED];
+        size_t n;
+        bool overflow; /* more than fit: outcomes are not checked again */
+};
+
+static void follow_up_check(struct forwarded *fw, const json_t *j, const struct audit_record *rec,
+                            const struct audit_verify_report *rep)
+{
+        json_int_t conn = json_integer_value(json_object_get(j, "conn"));
+        json_int_t stream = json_integer_value(json_object_get(j, "stream"));
+
+        if (strcmp(rec->type, "genesis") == 0 || strcmp(rec->type, "start") == 0) {
+                fw->n = 0;
+                fw->overflow = false;
+        } else if (strcmp(rec->type, "decision") == 0 &&
+                   json_is_true(json_object_get(j, "forwarded"))) {
+                if (fw->n == MAX_FORWARDED) {
+                        fw->overflow = true;
+                        return;
+                }
+                fw->seq[fw->n] = rec->seq;
+                fw->conn[fw->n] = conn;
+                fw->stream[fw->n] = stream;
+                fw->answered[fw->n++] = false;
+        } else if (strcmp(rec->type, "outcome") == 0 && !fw->overflow) {
+                const json_t *ds = json_object_get(j, "decision_seq");
+                size_t i;
+
+                FUZZ_CHECK(json_is_integer(ds) && json_integer_value(ds) >= 0 &&
+                           (uint64_t)json_integer_value(ds) < rec->seq);
+                if ((uint64_t)json_integer_value(ds) < rep->first_seq)
+                        return; /* --partial: its decision is not in these files */
+                for (i = 0; i < fw->n; i++)
+                        if (fw->seq[i] == (uint64_t)json_integer_value(ds))
+                                break;
+                FUZZ_CHECK(i < fw->n && !fw->answered[i]);
+                FUZZ_CHECK(fw->conn[i] == conn && fw->stream[i] == stream);
+                fw->answered[i] = true;
+        }
+}
+
 /*
  * What verification accepted, checked again independently: in chain order, every
  * line is a record whose "prev" is the SHA-256 of the line before and whose seq
- * follows it, and the last line hashes to the reported head.
+ * follows it, the last line hashes to the reported head, and each outcome
+ * follows up its decision.
  */
 static void check_chain(struct files *f, const struct audit_verify_report *rep)
 {
@@ -119,6 +168,10 @@ static void check_chain(struct files *f, const struct audit_verify_report *rep)
         struct audit_problem prob;
         char prev[AUDIT_HASH_HEX + 1] = "";
         uint64_t n = 0, seq = 0;
+        static struct forwarded fw;
+
+        fw.n = 0;
+        fw.overflow = false;
 
         FUZZ_CHECK(audit_files_order(f->paths, f->n, order, &prob) == 0);
         for (size_t i = 0; i < f->n; i++) {
@@ -135,6 +188,7 @@ static void check_chain(struct files *f, const struct audit_verify_report *rep)
                         json_t *j;
 
                         FUZZ_CHECK(audit_record_parse(line, len, &j, &rec, why, sizeof(why)) == 0);
+                        follow_up_check(&fw, j, &rec, rep);
                         json_decref(j);
                         if (n == 0) {
                                 FUZZ_CHECK(rec.seq == rep->first_seq);

@@ -3,23 +3,24 @@
  * The request path as the proxy drives it: a host's stream of request frames
  * through gate_request() (envelope and agent request decoded in the gate's
  * arena, decided against a fixed policy, audited), with the agent's answers
- * applied to the state as gate_response() / gate_effect_cancel(). Each input
- * gets a fresh gate and audit log; the policies are loaded once.
+ * given back as gate_answer() / gate_abandon(). Each input gets a fresh gate
+ * and audit log; the policies are loaded once.
  *
  * Input: byte 0 picks the gate's set-up (low 3 bits, see `setups`); the rest
  * is a ttRPC stream. Request frames go to the gate (stream ids must be odd and
  * increasing, as the proxy requires; anything else ends the connection). The
  * low 2 flag bits of a request frame say what the agent does with a forwarded
- * request that changes state: 0 answers OK, 1 answers an error, 2 never
- * answers (cancelled), 3 keeps it in flight. A response frame is the agent's
- * answer to the oldest request still in flight, its payload as given. A data
- * frame ends the connection.
+ * request: 0 answers OK, 1 answers an error, 2 never answers (the agent is
+ * lost), 3 keeps it in flight. A response frame is the agent's answer to the
+ * oldest request still in flight, its payload as given. A data frame ends the
+ * connection, and what is still in flight is abandoned.
  *
  * Oracles: the gate fails closed (whatever does not decode, or names no known
  * method, is answered with PERMISSION_DENIED), its denials have the documented
  * shape and carry nothing from the request, only reads are drained, set-ups
  * that allow nothing allow nothing, and the audit log it wrote verifies with a
- * record for every request.
+ * decision record for every request and an outcome record for every one
+ * forwarded.
  */
 #include <errno.h>
 #include <string.h>
@@ -167,8 +168,8 @@ static struct reference reference_decode(const uint8_t *payload, size_t len)
         return ref;
 }
 
-static void check_outcome(const struct setup *s, bool policy_from_host, const struct reference *ref,
-                          const struct gate_outcome *o)
+static void check_result(const struct setup *s, bool policy_from_host, const struct reference *ref,
+                         const struct gate_result *o)
 {
         size_t mlen = strnlen(o->message, sizeof(o->message));
         const char *name = ref->method ? ref->method->request_name : "Request";
@@ -218,68 +219,79 @@ struct run {
         struct gate gate;
         const struct setup *setup;
         bool policy_from_host;
-        struct policy_effect inflight[MAX_INFLIGHT];
+        struct gate_ticket *inflight[MAX_INFLIGHT];
         size_t n_inflight;
-        uint64_t n_requests;
+        uint64_t n_requests, n_forwarded;
 };
 
-static void agent_answers(struct run *run, const struct policy_effect *e, const uint8_t *payload,
+static void agent_answers(struct run *run, struct gate_ticket *t, const uint8_t *payload,
                           size_t len)
 {
-        int r = gate_response(&run->gate, e, payload, len);
+        struct gate_answered ans;
+        int r = gate_answer(&run->gate, t, payload, len, &ans);
 
-        FUZZ_CHECK(r == 0 || r == 1 || r == -EBADMSG || r == -ENOSPC);
+        FUZZ_CHECK(r == 0 || r == -EBADMSG || r == -ENOSPC);
+        FUZZ_CHECK(ans.action == GATE_PASS || ans.action == GATE_REPLACE);
+        if (ans.action == GATE_REPLACE)
+                FUZZ_CHECK(ans.decoded && ans.code == TTRPC_CODE_OK && ans.frame.len > 0);
+}
+
+static void agent_lost(struct run *run, struct gate_ticket *t, enum gate_abandon why)
+{
+        struct gate_frame reply;
+
+        FUZZ_CHECK(gate_abandon(&run->gate, t, why, &reply) == 0);
+        FUZZ_CHECK(why == GATE_ABANDON_HOST_CLOSED ? reply.len == 0 : reply.len > 0);
 }
 
 static void request_frame(struct run *run, const struct ttrpc_frame *f)
 {
         struct reference ref = reference_decode(f->payload, f->header.length);
-        struct gate_outcome o;
+        struct gate_result o;
         int r;
 
-        r = gate_request(&run->gate, 1, f->header.stream_id, f->payload, f->header.length, &o);
+        r = gate_request(&run->gate, 1, f->header.stream_id, f->payload, f->header.length,
+                         run->n_inflight < MAX_INFLIGHT, &o);
         run->n_requests++;
         /* An internal error is a denial too, but none is expected on any input. */
         FUZZ_CHECK(r == 0);
-        check_outcome(run->setup, run->policy_from_host, &ref, &o);
+        check_result(run->setup, run->policy_from_host, &ref, &o);
         if (o.action == GATE_REPLY && o.code == TTRPC_CODE_OK)
                 run->policy_from_host = true;
 
-        if (o.action == GATE_REPLY || o.effect.kind == POLICY_EFFECT_NONE)
+        if (o.action == GATE_REPLY)
                 return;
+        run->n_forwarded++;
         switch (f->header.flags & 3u) {
         case 0:
-                agent_answers(run, &o.effect, ok_answer, ok_answer_len);
+                agent_answers(run, o.ticket, ok_answer, ok_answer_len);
                 break;
         case 1:
-                agent_answers(run, &o.effect, error_answer, error_answer_len);
+                agent_answers(run, o.ticket, error_answer, error_answer_len);
                 break;
         case 2:
-                gate_effect_cancel(&run->gate, &o.effect);
+                agent_lost(run, o.ticket, GATE_ABANDON_AGENT_LOST);
                 break;
         default:
-                if (run->n_inflight == MAX_INFLIGHT)
-                        gate_effect_cancel(&run->gate, &o.effect);
-                else
-                        run->inflight[run->n_inflight++] = o.effect;
+                run->inflight[run->n_inflight++] = o.ticket; /* room was asked for */
                 break;
         }
 }
 
 static void response_frame(struct run *run, const struct ttrpc_frame *f)
 {
-        struct policy_effect e;
+        struct gate_ticket *t;
 
         if (run->n_inflight == 0)
                 return;
-        e = run->inflight[0];
+        t = run->inflight[0];
         memmove(&run->inflight[0], &run->inflight[1],
                 (run->n_inflight - 1) * sizeof(run->inflight[0]));
         run->n_inflight--;
-        agent_answers(run, &e, f->payload, f->header.length);
+        agent_answers(run, t, f->payload, f->header.length);
 }
 
-static void verify_log(uint64_t n_requests)
+static void verify_log(uint64_t n_requests, uint64_t n_forwarded)
 {
         char *paths[] = { log_path };
         struct audit_verify_options vo = { .closed = true };
@@ -291,8 +303,8 @@ static void verify_log(uint64_t n_requests)
         if (r < 0)
                 fprintf(stderr, "audit log: %s:%lu: %s\n", prob.file, prob.line, prob.message);
         FUZZ_CHECK(r == 0);
-        /* genesis + one record per request + stop */
-        FUZZ_CHECK(rep.n_records == n_requests + 2);
+        /* genesis + one record per request + one per forwarded request's outcome + stop */
+        FUZZ_CHECK(rep.n_records == n_requests + n_forwarded + 2);
         FUZZ_CHECK(rep.from_genesis && rep.clean_stop);
 }
 
@@ -350,9 +362,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         /* The connection is gone: what is still in flight is never answered. */
         for (size_t i = 0; i < run.n_inflight; i++)
-                gate_effect_cancel(&run.gate, &run.inflight[i]);
+                agent_lost(&run, run.inflight[i], GATE_ABANDON_HOST_CLOSED);
+        FUZZ_CHECK(run.gate.in_flight == 0);
         gate_done(&run.gate);
         audit_close(audit);
-        verify_log(run.n_requests);
+        verify_log(run.n_requests, run.n_forwarded);
         return 0;
 }

@@ -99,7 +99,7 @@ static void decode_request(const struct ttrpc_frame *f)
         FUZZ_CHECK(ttrpc_header_parse(answer, (size_t)n, &h) == 0);
         FUZZ_CHECK(h.type == TTRPC_TYPE_RESPONSE && h.stream_id == f->header.stream_id);
         FUZZ_CHECK((size_t)h.length + TTRPC_HEADER_SIZE == (size_t)n);
-        FUZZ_CHECK(ttrpc_response_code(answer + TTRPC_HEADER_SIZE, h.length, NULL, &code) == 0);
+        FUZZ_CHECK(ttrpc_response_code(answer + TTRPC_HEADER_SIZE, h.length, &code) == 0);
         FUZZ_CHECK(code == TTRPC_CODE_PERMISSION_DENIED);
 
         ttrpc__request__free_unpacked(req, NULL);
@@ -115,7 +115,7 @@ static void decode_frame(const struct ttrpc_frame *f)
                 decode_request(f);
                 break;
         case TTRPC_TYPE_RESPONSE:
-                r = ttrpc_response_code(f->payload, f->header.length, NULL, &code);
+                r = ttrpc_response_code(f->payload, f->header.length, &code);
                 FUZZ_CHECK(r == 0 || r == -EBADMSG);
                 break;
         default:

@@ -10,8 +10,10 @@
  *                        answers, errors and in-flight requests; SetPolicy
  *                        delivery; requests the gate must refuse to decode
  *   fuzz-policy-load     the example and fixture policies
- *   fuzz-audit-verify    audit logs a gate wrote deciding those sequences: whole,
- *                        rotated, a tail, and each kind of damage
+ *   fuzz-audit-verify    audit logs a gate wrote deciding those sequences (their
+ *                        decision and outcome records): whole, rotated, a tail,
+ *                        each kind of damage, and outcome records that follow up
+ *                        the wrong decision in a chain that is otherwise intact
  *
  * While writing the gate's logs it checks each example request's decision in
  * sequence against the "expect" of its JSON, so the corpus is known to reach
@@ -375,13 +377,14 @@ static int gate_run(const struct policy *p, const struct example *e, const char 
         for (size_t i = 0; i < e->n; i++) {
                 const struct example_request *x = &e->req[i];
                 struct buf b = { 0 };
-                struct gate_outcome o;
+                struct gate_result o;
+                struct gate_answered ans;
                 char needle[160];
                 bool allowed;
 
                 add_message(&b, 2 * (uint32_t)i + 1, 0, x->method, x->message);
                 r = gate_request(&g, 1, 2 * (uint32_t)i + 1, b.p + TTRPC_HEADER_SIZE,
-                                 b.len - TTRPC_HEADER_SIZE, &o);
+                                 b.len - TTRPC_HEADER_SIZE, true, &o);
                 buf_done(&b);
                 if (r < 0)
                         die("gate_request", r);
@@ -396,10 +399,10 @@ static int gate_run(const struct policy *p, const struct example *e, const char 
                                 o.message);
                         failures++;
                 }
-                if (o.action != GATE_REPLY && o.effect.kind != POLICY_EFFECT_NONE) {
-                        r = gate_response(&g, &o.effect, ok, (size_t)n - TTRPC_HEADER_SIZE);
+                if (o.action != GATE_REPLY) {
+                        r = gate_answer(&g, o.ticket, ok, (size_t)n - TTRPC_HEADER_SIZE, &ans);
                         if (r < 0)
-                                die("gate_response", r);
+                                die("gate_answer", r);
                 }
         }
         gate_done(&g);
@@ -650,6 +653,62 @@ static void read_into(const char *path, struct buf *b)
         buf_add(b, p, len);
 }
 
+/* Line k of b, the prev of every later line recomputed: an intact chain again. */
+static void rechain_after(struct buf *b, size_t k)
+{
+        struct lines l;
+
+        lines_of(b, &l);
+        for (size_t i = k + 1; i < l.n; i++) {
+                size_t end = line_end(b, &l, i);
+                uint8_t *prev = memmem(b->p + l.start[i], end - l.start[i], "\"prev\":\"", 8);
+                char hash[AUDIT_HASH_HEX + 1];
+
+                if (!prev || audit_sha256_hex(b->p + l.start[i - 1],
+                                              line_end(b, &l, i - 1) - l.start[i - 1] - 1,
+                                              hash) < 0)
+                        die("rechain", EINVAL);
+                memcpy(prev + 8, hash, AUDIT_HASH_HEX);
+        }
+}
+
+/*
+ * The first outcome record of b follows up another request: its stream id two
+ * more (a stream of its connection with no such decision), or its decision_seq
+ * 0 (the genesis record). The chain after it is recomputed.
+ */
+static void outcome_misdirected(struct buf *b, bool stream)
+{
+        const char *key = stream ? "\"stream\":" : "\"decision_seq\":";
+        struct buf out = { 0 };
+        struct lines l;
+
+        lines_of(b, &l);
+        for (size_t i = 0; i < l.n; i++) {
+                size_t end = line_end(b, &l, i), at;
+                uint8_t *k;
+                char *num_end, num[24];
+                unsigned long v;
+
+                if (!memmem(b->p + l.start[i], end - l.start[i], "\"type\":\"outcome\"", 16))
+                        continue;
+                k = memmem(b->p + l.start[i], end - l.start[i], key, strlen(key));
+                if (!k)
+                        break;
+                at = (size_t)(k - b->p) + strlen(key);
+                v = strtoul((const char *)b->p + at, &num_end, 10);
+                snprintf(num, sizeof(num), "%lu", stream ? v + 2 : 0);
+                buf_add(&out, b->p, at);
+                buf_add(&out, num, strlen(num));
+                buf_add(&out, num_end, b->len - (size_t)((uint8_t *)num_end - b->p));
+                rechain_after(&out, i);
+                buf_done(b);
+                *b = out;
+                return;
+        }
+        die("no outcome record to misdirect", EINVAL);
+}
+
 static int audit_corpus(const char *root, const char *tmp)
 {
         static const char T[] = "fuzz-audit-verify";
@@ -710,6 +769,16 @@ static int audit_corpus(const char *root, const char *tmp)
         write_file(T, "web-swapped", 0, b.p, b.len);
         buf_done(&b);
         write_file(T, "web-cut", 0, log.p, log.len - 20);
+        /* Chains that verify record by record, with an outcome that follows up
+         * the wrong decision: another stream's, or none that was forwarded. */
+        buf_add(&b, log.p, log.len);
+        outcome_misdirected(&b, true);
+        write_file(T, "web-outcome-other-stream", 0, b.p, b.len);
+        buf_done(&b);
+        buf_add(&b, log.p, log.len);
+        outcome_misdirected(&b, false);
+        write_file(T, "web-outcome-no-decision", 0, b.p, b.len);
+        buf_done(&b);
         write_file(T, "web-closed-cut-stop", 2, log.p, l.start[l.n - 1]);
         write_file(T, "empty", 0, NULL, 0);
         buf_add(&b, log.p, log.len);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The gate on its own (no sockets): every way a request frame's payload turns
- * into an outcome, each with its rule id, its audit record, and whether it may
- * reach the agent; the policy delivered by SetPolicyRequest; and the holds on
- * what a forwarded request would create.
+ * into a result, each with its rule id, its audit record, and whether it may
+ * reach the agent; the policy delivered by SetPolicyRequest; the holds on what
+ * a forwarded request would create; and what becomes of a forwarded request
+ * (answered, drained, abandoned, refused for capacity), each with its outcome
+ * record.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,6 +25,7 @@
 #include "audit.h"
 #include "gate.h"
 #include "ttrpc.h"
+#include "ttrpc_msg.h"
 #include "ttrpc.pb-c.h"
 
 #define AGENT "grpc.AgentService"
@@ -109,11 +112,11 @@ static void request(struct fixture *f, const char *method, const ProtobufCMessag
         envelope(f, AGENT, method, body, n);
 }
 
-static struct gate_outcome decide(struct fixture *f, uint32_t stream)
+static struct gate_result decide(struct fixture *f, uint32_t stream)
 {
-        struct gate_outcome o;
+        struct gate_result o;
 
-        (void)gate_request(&f->gate, 1, stream, f->payload, f->payload_len, &o);
+        (void)gate_request(&f->gate, 1, stream, f->payload, f->payload_len, true, &o);
         return o;
 }
 
@@ -146,7 +149,7 @@ static void expect_record(struct fixture *f, const char *decision, const char *r
 
 static void expect_denied(struct fixture *f, uint32_t stream, const char *message)
 {
-        struct gate_outcome o = decide(f, stream);
+        struct gate_result o = decide(f, stream);
 
         assert_int_equal(o.action, GATE_REPLY);
         assert_int_equal(o.code, TTRPC_CODE_PERMISSION_DENIED);
@@ -221,7 +224,8 @@ static void test_without_policy_or_attestation(void **state)
 static void test_sandbox_held_until_answered(void **state)
 {
         struct fixture *f = *state;
-        struct gate_outcome first, second;
+        struct gate_result first, second;
+        struct gate_answered ans;
         /* Response{status: {code: 2}} and an OK response (no status). */
         static const uint8_t failed[] = { 0x0a, 0x02, 0x08, 0x02 };
         static const uint8_t cut[] = { 0x0a, 0x05, 0x08 };
@@ -236,19 +240,22 @@ static void test_sandbox_held_until_answered(void **state)
         expect_denied(f, 3, "CreateSandboxRequest is blocked by policy: sandbox-once: the sandbox "
                             "was already created; it is created once per VM");
         /* The agent fails the first: the hold goes, a new one is forwarded. */
-        assert_int_equal(gate_response(&f->gate, &first.effect, failed, sizeof(failed)), 0);
+        assert_int_equal(gate_answer(&f->gate, first.ticket, failed, sizeof(failed), &ans), 0);
+        assert_int_equal(ans.code, 2);
         second = decide(f, 5);
         assert_int_equal(second.action, GATE_FORWARD);
         /* That one is lost with the agent: the hold goes too. */
-        gate_effect_cancel(&f->gate, &second.effect);
+        assert_int_equal(gate_abandon(&f->gate, second.ticket, GATE_ABANDON_AGENT_LOST, NULL), 0);
         second = decide(f, 7);
         assert_int_equal(second.action, GATE_FORWARD);
         /* An undecodable answer is no OK. */
-        assert_true(gate_response(&f->gate, &second.effect, cut, sizeof(cut)) < 0);
+        assert_true(gate_answer(&f->gate, second.ticket, cut, sizeof(cut), &ans) < 0);
         second = decide(f, 9);
         assert_int_equal(second.action, GATE_FORWARD);
         /* OK: created, once. */
-        assert_int_equal(gate_response(&f->gate, &second.effect, NULL, 0), 1);
+        assert_int_equal(gate_answer(&f->gate, second.ticket, NULL, 0, &ans), 0);
+        assert_true(ans.decoded);
+        assert_int_equal(ans.code, 0);
         expect_denied(f, 11, "CreateSandboxRequest is blocked by policy: sandbox-once: the "
                              "sandbox was already created; it is created once per VM");
 }
@@ -282,7 +289,7 @@ static void test_setpolicy(void **state)
         struct fixture *f = *state;
         struct attest_config c = { .tee = ATTEST_TEE_SNP, .binding = ATTEST_BINDING_DIRECT };
         struct attest_result measured;
-        struct gate_outcome o;
+        struct gate_result o;
         static const char needs_hooks[] = "version: 1\nrequire_hooks: [lsm_exec]\n";
         static const char broken[] = "version: 1\nrequests: [\n";
         char digest[2 * ATTEST_DIGEST_MAX + 1];
@@ -382,6 +389,196 @@ static void test_tick_syncs_idle_log(void **state)
         assert_false(f->gate.audit_sync_failed);
 }
 
+/* Every record of the audit log once the outcome records still pending are written. */
+static json_t *all_records(struct fixture *f)
+{
+        char line[16384];
+        json_t *all = json_array();
+        FILE *fp;
+
+        assert_int_equal(gate_tick(&f->gate), 0);
+        fp = fopen(f->log_path, "re");
+        assert_non_null(fp);
+        while (fgets(line, sizeof(line), fp)) {
+                json_t *j = json_loads(line, 0, NULL);
+
+                assert_non_null(j);
+                json_array_append_new(all, j);
+        }
+        fclose(fp);
+        return all;
+}
+
+static const char *str_of(const json_t *j, const char *key)
+{
+        return json_string_value(json_object_get(j, key));
+}
+
+/* Record i of all (negative: from the end). */
+static const json_t *nth(const json_t *all, long i)
+{
+        const json_t *j = json_array_get(all, i < 0 ? json_array_size(all) + (size_t)i : (size_t)i);
+
+        assert_non_null(j);
+        return j;
+}
+
+static void expect_outcome(const json_t *j, uint32_t stream, const json_t *decision,
+                           const char *outcome, long code, const char *why)
+{
+        assert_string_equal(str_of(j, "type"), "outcome");
+        assert_int_equal(json_integer_value(json_object_get(j, "stream")), stream);
+        assert_int_equal(json_integer_value(json_object_get(j, "conn")), 1);
+        assert_string_equal(str_of(decision, "type"), "decision");
+        assert_true(json_is_true(json_object_get(decision, "forwarded")));
+        assert_int_equal(json_integer_value(json_object_get(decision, "stream")), stream);
+        assert_int_equal(json_integer_value(json_object_get(j, "decision_seq")),
+                         json_integer_value(json_object_get(decision, "seq")));
+        assert_string_equal(str_of(j, "outcome"), outcome);
+        if (code < 0)
+                assert_true(json_is_null(json_object_get(j, "code")));
+        else
+                assert_int_equal(json_integer_value(json_object_get(j, "code")), code);
+        if (why)
+                assert_string_equal(str_of(j, "why"), why);
+        else
+                assert_true(json_is_null(json_object_get(j, "why")));
+}
+
+/* The status code of a frame the gate made, as the host reads it. */
+static int32_t frame_code(const struct gate_frame *fr)
+{
+        struct ttrpc_header h;
+        int32_t code = -1;
+
+        assert_int_equal(ttrpc_header_parse(fr->data, fr->len, &h), 0);
+        assert_int_equal(h.type, TTRPC_TYPE_RESPONSE);
+        assert_int_equal(h.length + TTRPC_HEADER_SIZE, fr->len);
+        assert_int_equal(ttrpc_response_code(fr->data + TTRPC_HEADER_SIZE, h.length, &code), 0);
+        return code;
+}
+
+/*
+ * Each forwarded request gets exactly one outcome record, after its decision
+ * and in the order things happened: answered (with the agent's code), a
+ * denied read drained (the host gets OK, no data), never sent (the agent
+ * unavailable: 14), abandoned when the host is gone (no code).
+ */
+static void test_outcomes(void **state)
+{
+        struct fixture *f = *state;
+        static const uint8_t failed[] = { 0x0a, 0x02, 0x08, 0x02 }; /* status{code: 2} */
+        struct gate_result o[5];
+        struct gate_answered ans;
+        struct gate_frame reply;
+        char *paths[] = { f->log_path };
+        struct audit_verify_report rep;
+        struct audit_problem prob;
+        json_t *all;
+
+        assert_int_equal(gate_init(&f->gate, f->policy, f->audit, NULL), 0);
+        request(f, "GetGuestDetails", NULL);
+        o[0] = decide(f, 1);
+        assert_int_equal(o[0].action, GATE_FORWARD);
+        assert_int_equal(gate_answer(&f->gate, o[0].ticket, NULL, 0, &ans), 0);
+        assert_int_equal(ans.action, GATE_PASS);
+
+        /* ReadStdout is not listed: denied, and drained (no containers to own the pipe). */
+        request(f, "ReadStdout", NULL);
+        o[1] = decide(f, 3);
+        assert_int_equal(o[1].action, GATE_FORWARD_DRAIN);
+        assert_int_equal(gate_answer(&f->gate, o[1].ticket, NULL, 0, &ans), 0);
+        assert_int_equal(ans.action, GATE_REPLACE);
+        assert_int_equal(frame_code(&ans.frame), TTRPC_CODE_OK);
+        o[2] = decide(f, 5);
+        assert_int_equal(o[2].action, GATE_FORWARD_DRAIN);
+        assert_int_equal(gate_answer(&f->gate, o[2].ticket, failed, sizeof(failed), &ans), 0);
+        assert_int_equal(ans.action, GATE_PASS); /* errors (EOF) pass through */
+
+        request(f, "GetGuestDetails", NULL);
+        o[3] = decide(f, 7);
+        assert_int_equal(gate_abandon(&f->gate, o[3].ticket, GATE_ABANDON_AGENT_UNAVAILABLE, &reply),
+                         0);
+        assert_int_equal(frame_code(&reply), TTRPC_CODE_UNAVAILABLE);
+        o[4] = decide(f, 9);
+        assert_int_equal(gate_abandon(&f->gate, o[4].ticket, GATE_ABANDON_HOST_CLOSED, NULL), 0);
+        assert_int_equal(f->gate.in_flight, 0);
+        assert_int_equal(f->gate.n_answered, 3);
+        assert_int_equal(f->gate.n_abandoned, 2);
+
+        /* genesis, then decision and outcome by turns */
+        all = all_records(f);
+        assert_int_equal(json_array_size(all), 11);
+        expect_outcome(nth(all, 2), 1, nth(all, 1), "answered", 0, NULL);
+        assert_string_equal(str_of(nth(all, 2), "request"), "GuestDetailsRequest");
+        expect_outcome(nth(all, 4), 3, nth(all, 3), "answered", 0, NULL);
+        assert_string_equal(str_of(nth(all, 4), "request"), "ReadStreamRequest");
+        expect_outcome(nth(all, 6), 5, nth(all, 5), "answered", 2, NULL);
+        expect_outcome(nth(all, 8), 7, nth(all, 7), "not-forwarded", TTRPC_CODE_UNAVAILABLE,
+                       "agent-unavailable");
+        expect_outcome(nth(all, 10), 9, nth(all, 9), "abandoned", -1, "host-closed");
+        json_decref(all);
+        /* ...and the verifier agrees that each follows up its decision. */
+        assert_int_equal(audit_verify(paths, 1, NULL, &rep, &prob), 0);
+        assert_int_equal(rep.n_records, 11);
+}
+
+/*
+ * No room for one more in flight, on the connection or in the gate: what would
+ * be forwarded is refused (8) and recorded so, with rule capacity; what is
+ * denied anyway is denied as before.
+ */
+static void test_capacity(void **state)
+{
+        struct fixture *f = *state;
+        struct gate_result a, b, o;
+        struct gate_answered ans;
+        json_t *all;
+
+        assert_int_equal(gate_init(&f->gate, f->policy, f->audit, NULL), 0);
+        assert_int_equal(gate_limit_tickets(&f->gate, 2), 0);
+        request(f, "GetGuestDetails", NULL);
+        a = decide(f, 1);
+        b = decide(f, 3);
+        assert_int_equal(a.action, GATE_FORWARD);
+        assert_int_equal(b.action, GATE_FORWARD);
+        o = decide(f, 5);
+        assert_int_equal(o.action, GATE_REPLY);
+        assert_int_equal(o.code, TTRPC_CODE_RESOURCE_EXHAUSTED);
+        assert_string_equal(o.message, "GuestDetailsRequest could not be served: capacity: too "
+                                       "many requests in flight");
+        assert_int_equal(frame_code(&o.reply), TTRPC_CODE_RESOURCE_EXHAUSTED);
+        expect_record(f, "deny", GATE_RULE_CAPACITY, false);
+        assert_int_equal(gate_answer(&f->gate, a.ticket, NULL, 0, &ans), 0);
+        o = decide(f, 7);
+        assert_int_equal(o.action, GATE_FORWARD);
+
+        /* The caller's own room. */
+        (void)gate_request(&f->gate, 1, 9, f->payload, f->payload_len, false, &o);
+        assert_int_equal(o.code, TTRPC_CODE_RESOURCE_EXHAUSTED);
+        assert_string_equal(o.message, "GuestDetailsRequest could not be served: capacity: too "
+                                       "many requests in flight on this connection");
+        expect_record(f, "deny", GATE_RULE_CAPACITY, false);
+        request(f, "ExecProcess", NULL);
+        (void)gate_request(&f->gate, 1, 11, f->payload, f->payload_len, false, &o);
+        assert_int_equal(o.code, TTRPC_CODE_PERMISSION_DENIED);
+        expect_record(f, "deny", "no-exec", false);
+
+        /* A refusal has no outcome record: only the two forwarded and answered... */
+        assert_int_equal(gate_abandon(&f->gate, b.ticket, GATE_ABANDON_STOPPING, NULL), 0);
+        all = all_records(f);
+        {
+                size_t outcomes = 0, i;
+                json_t *j;
+
+                json_array_foreach(all, i, j)
+                        outcomes += strcmp(str_of(j, "type"), "outcome") == 0;
+                assert_int_equal(outcomes, 2);
+        }
+        json_decref(all);
+        assert_int_equal(f->gate.in_flight, 1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -391,6 +588,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_setpolicy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_await_needs_no_policy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tick_syncs_idle_log, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_outcomes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

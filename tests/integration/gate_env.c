@@ -301,7 +301,12 @@ struct audit_entry {
         long seq;
         long run; /* filled after sorting by seq */
         int64_t conn, stream;
-        bool decision, lifecycle_start;
+        bool decision, lifecycle_start, stop, outcome, forwarded;
+        long decision_seq;   /* outcome: the decision it follows up */
+        int outcomes;        /* decision: outcome records that follow it up */
+        char verdict[8], rule[64], what[16], why[24];
+        bool has_code;
+        int64_t code;
 };
 
 static int entry_by_seq(const void *a, const void *b)
@@ -406,12 +411,27 @@ static int read_entries(const char *path, struct audit_entry **entries, size_t *
                         .decision = strcmp(type, "decision") == 0,
                         .lifecycle_start = strcmp(type, "genesis") == 0 ||
                                            strcmp(type, "start") == 0,
+                        .stop = strcmp(type, "stop") == 0,
+                        .outcome = strcmp(type, "outcome") == 0,
+                        .forwarded = json_is_true(json_object_get(j, "forwarded")),
+                        .decision_seq = (long)json_integer_value(json_object_get(j, "decision_seq")),
                         .conn = json_integer_value(json_object_get(j, "conn")),
                         .stream = json_integer_value(json_object_get(j, "stream")),
+                        .has_code = json_is_integer(json_object_get(j, "code")),
+                        .code = json_integer_value(json_object_get(j, "code")),
                 };
+                snprintf(x->verdict, sizeof(x->verdict), "%s",
+                         json_string_value(json_object_get(j, "decision")) ?: "");
+                snprintf(x->rule, sizeof(x->rule), "%s",
+                         json_string_value(json_object_get(j, "rule")) ?: "");
+                snprintf(x->what, sizeof(x->what), "%s",
+                         json_string_value(json_object_get(j, "outcome")) ?: "");
+                snprintf(x->why, sizeof(x->why), "%s",
+                         json_string_value(json_object_get(j, "why")) ?: "");
                 a->records++;
                 a->runs += x->lifecycle_start;
-                a->stops += strcmp(type, "stop") == 0;
+                a->stops += x->stop;
+                a->outcomes += x->outcome;
                 if (x->decision) {
                         const char *d = json_string_value(json_object_get(j, "decision"));
 
@@ -425,11 +445,16 @@ static int read_entries(const char *path, struct audit_entry **entries, size_t *
         return 0;
 }
 
-int gate_env_audit_read(const struct gate_env *e, struct gate_env_audit *ret, char *why,
-                        size_t why_len)
+/*
+ * Every record of the audit log in seq order, checked as gate_env_audit_read()
+ * says. *ret_entries is malloc'ed.
+ */
+static int audit_load(const struct gate_env *e, struct gate_env_audit *ret,
+                      struct audit_entry **ret_entries, size_t *ret_n, char *why, size_t why_len)
 {
         static char names[AUDIT_MAX_FILES][PATH_MAX];
-        _cleanup_free_ struct audit_entry *entries = NULL;
+        _cleanup_free_ struct audit_entry *entries = NULL, *by_request = NULL;
+        _cleanup_free_ bool *stopped = NULL;
         struct gate_env_audit a = { .max_seq = -1 };
         size_t n_files = 0, n = 0, cap = 0;
         long run = -1;
@@ -463,10 +488,52 @@ int gate_env_audit_read(const struct gate_env *e, struct gate_env_audit *ret, ch
         }
         a.max_seq = entries[n - 1].seq;
 
+        /* Each outcome follows up one forwarded decision of its run, on its stream. */
+        for (size_t i = 0; i < n; i++) {
+                struct audit_entry *o = &entries[i], *d;
+
+                if (!o->outcome)
+                        continue;
+                d = o->decision_seq >= 0 && (size_t)o->decision_seq < i
+                            ? &entries[o->decision_seq] : NULL;
+                if (!d || !d->decision || !d->forwarded || d->run != o->run ||
+                    d->conn != o->conn || d->stream != o->stream) {
+                        snprintf(why, why_len, "seq %ld: an outcome record for conn %" PRId64
+                                 " stream %" PRId64 " that follows up no forwarded decision of "
+                                 "that stream (decision_seq %ld)",
+                                 o->seq, o->conn, o->stream, o->decision_seq);
+                        return -EBADMSG;
+                }
+                d->outcomes++;
+        }
+        /* ...and each forwarded decision of a run that stopped has exactly one. */
+        stopped = calloc((size_t)run + 2, sizeof(*stopped));
+        if (!stopped)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (entries[i].stop)
+                        stopped[entries[i].run + 1] = true;
+        for (size_t i = 0; i < n; i++) {
+                const struct audit_entry *d = &entries[i];
+
+                if (!d->decision || !d->forwarded)
+                        continue;
+                if (d->outcomes > 1 || (stopped[d->run + 1] && d->outcomes != 1)) {
+                        snprintf(why, why_len, "seq %ld: a forwarded decision (conn %" PRId64
+                                 " stream %" PRId64 ") with %d outcome records",
+                                 d->seq, d->conn, d->stream, d->outcomes);
+                        return -EBADMSG;
+                }
+        }
+
         /* One request, one record: no (run, conn, stream) twice among decisions. */
-        qsort(entries, n, sizeof(*entries), entry_by_request);
+        by_request = malloc(n * sizeof(*by_request));
+        if (!by_request)
+                return -ENOMEM;
+        memcpy(by_request, entries, n * sizeof(*by_request));
+        qsort(by_request, n, sizeof(*by_request), entry_by_request);
         for (size_t i = 1; i < n; i++) {
-                const struct audit_entry *x = &entries[i - 1], *y = &entries[i];
+                const struct audit_entry *x = &by_request[i - 1], *y = &by_request[i];
 
                 if (x->decision && y->decision && entry_by_request(x, y) == 0) {
                         snprintf(why, why_len, "seqs %ld and %ld: two decision records for conn "
@@ -476,7 +543,73 @@ int gate_env_audit_read(const struct gate_env *e, struct gate_env_audit *ret, ch
                 }
         }
         *ret = a;
+        *ret_entries = TAKE_PTR(entries);
+        *ret_n = n;
         return 0;
+}
+
+int gate_env_audit_read(const struct gate_env *e, struct gate_env_audit *ret, char *why,
+                        size_t why_len)
+{
+        _cleanup_free_ struct audit_entry *entries = NULL;
+        size_t n;
+
+        return audit_load(e, ret, &entries, &n, why, why_len);
+}
+
+int gate_env_audit_requests(const struct gate_env *e, struct gate_env_request **ret,
+                            size_t *ret_n, char *why, size_t why_len)
+{
+        _cleanup_free_ struct audit_entry *entries = NULL;
+        _cleanup_free_ struct gate_env_request *reqs = NULL;
+        _cleanup_free_ size_t *outcome_of = NULL;
+        struct gate_env_audit a;
+        size_t n, k = 0;
+        int r;
+
+        r = audit_load(e, &a, &entries, &n, why, why_len);
+        if (r < 0)
+                return r;
+        reqs = calloc(n, sizeof(*reqs));
+        outcome_of = calloc(n, sizeof(*outcome_of)); /* seq -> its outcome's seq; 0: none */
+        if (!reqs || !outcome_of)
+                return -ENOMEM;
+        for (size_t j = 0; j < n; j++)
+                if (entries[j].outcome)
+                        outcome_of[entries[j].decision_seq] = j; /* checked by audit_load() */
+        for (size_t i = 0; i < n; i++) {
+                const struct audit_entry *d = &entries[i];
+                struct gate_env_request *q;
+
+                if (!d->decision || d->run != entries[n - 1].run)
+                        continue;
+                q = &reqs[k++];
+                *q = (struct gate_env_request){ .conn = d->conn, .stream = d->stream,
+                                                .forwarded = d->forwarded,
+                                                .outcomes = d->outcomes };
+                snprintf(q->decision, sizeof(q->decision), "%s", d->verdict);
+                snprintf(q->rule, sizeof(q->rule), "%s", d->rule);
+                if (outcome_of[i] > 0) {
+                        const struct audit_entry *o = &entries[outcome_of[i]];
+
+                        snprintf(q->outcome, sizeof(q->outcome), "%s", o->what);
+                        snprintf(q->why, sizeof(q->why), "%s", o->why);
+                        q->has_code = o->has_code;
+                        q->code = o->code;
+                }
+        }
+        *ret = TAKE_PTR(reqs);
+        *ret_n = k;
+        return 0;
+}
+
+const struct gate_env_request *gate_env_request_find(const struct gate_env_request *r, size_t n,
+                                                     int64_t conn, int64_t stream)
+{
+        for (size_t i = 0; i < n; i++)
+                if (r[i].conn == conn && r[i].stream == stream)
+                        return &r[i];
+        return NULL;
 }
 
 int gate_env_audit_verify(const struct gate_env *e)

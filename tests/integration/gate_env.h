@@ -99,18 +99,47 @@ struct gate_env_audit {
         long runs;      /* genesis and start records: ccgate runs on this log */
         long stops;     /* stop records */
         long decisions, allowed, denied, forwarded;
+        long outcomes;
         long max_seq;
 };
 
 /*
  * Read every record of the audit log and check what holds for any log: each
  * line is a record ending in a newline; the seqs of all files together run
- * 0, 1, 2, ... without a gap or a repeat; and within one ccgate run no two
+ * 0, 1, 2, ... without a gap or a repeat; within one ccgate run no two
  * decision records name the same connection and stream id (one request, one
- * record). Returns 0 and *ret, or -EBADMSG with why, or -errno.
+ * record); every outcome record follows up a forwarded decision of its run on
+ * the same connection and stream; and every forwarded decision of a run that
+ * ended with a stop record has exactly one. Returns 0 and *ret, or -EBADMSG
+ * with why, or -errno.
  */
 int gate_env_audit_read(const struct gate_env *e, struct gate_env_audit *ret, char *why,
                         size_t why_len);
+
+/* What the audit log says about one request: its decision and its outcome. */
+struct gate_env_request {
+        int64_t conn, stream;
+        char decision[8];  /* allow, deny */
+        char rule[64];
+        bool forwarded;
+        int outcomes;      /* outcome records that follow it up */
+        char outcome[16];  /* answered, not-forwarded, abandoned; "" without one */
+        char why[24];      /* agent-lost, host-closed, ...; "" when answered */
+        bool has_code;     /* the code the host was sent */
+        int64_t code;
+};
+
+/*
+ * The requests of the last ccgate run on the audit log, each with its outcome,
+ * after the checks of gate_env_audit_read(). *ret is malloc'ed. Returns 0, or
+ * -EBADMSG with why, or -errno.
+ */
+int gate_env_audit_requests(const struct gate_env *e, struct gate_env_request **ret,
+                            size_t *ret_n, char *why, size_t why_len);
+
+/* The request with conn and stream among r[0..n), or NULL. */
+const struct gate_env_request *gate_env_request_find(const struct gate_env_request *r, size_t n,
+                                                     int64_t conn, int64_t stream);
 
 /*
  * Run `ccgate audit verify --closed` on the audit log's files (ccgate must

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the gate's two files share (not for other modules): tickets and the frames it renders. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gate.h"
+
+/* Name used in refusals when the request name is not known (the method was not). */
+#define GATE_UNKNOWN_NAME "Request"
+
+#define TICKET_LIVE 0x1u
+#define TICKET_DRAIN 0x2u
+#define NO_EFFECT UINT16_MAX
+
+struct gate_ticket {
+        uint64_t conn_id;
+        uint64_t decision_seq; /* its decision record */
+        uint32_t stream_id;
+        uint16_t method;       /* enum agent_method_id: forwarded requests have one */
+        uint16_t effect;       /* slot in gate.effects, or NO_EFFECT */
+        uint8_t flags;
+};
+
+/* "<Name> is blocked by policy: <rule>: <reason>" (7), or "... could not be served: ..." */
+void render_message(char *buf, size_t len, int32_t code, const char *request_name,
+                    const char *rule_id, const char *reason);
+
+/* A whole response frame with code and message (NULL: none) for stream_id. */
+void render_frame(struct gate_frame *f, uint32_t stream_id, int32_t code, const char *message);
+
+/* A free ticket, LIVE and holding nothing, or NULL when the limit is reached. */
+struct gate_ticket *ticket_take(struct gate *g);
