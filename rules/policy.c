@@ -65,15 +65,13 @@ int policy_load_buffer(const char *name, const uint8_t *buf, size_t len, struct 
         return 0;
 }
 
-int policy_load_file(const char *path, struct policy **ret, struct policy_error *err)
+int policy_read_file(const char *path, uint8_t **ret, size_t *ret_len, struct policy_error *err)
 {
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len = 0;
         int r;
 
         if (err)
                 *err = (struct policy_error){ 0 };
-        r = read_file_bounded(path, POLICY_TEXT_MAX, &buf, &len);
+        r = read_file_bounded(path, POLICY_TEXT_MAX, ret, ret_len);
         if (r == -EISDIR)
                 return policy_error_errno(err, r, path, 0, 0,
                                           "is a directory, expected a policy file");
@@ -82,6 +80,18 @@ int policy_load_file(const char *path, struct policy **ret, struct policy_error 
                                           POLICY_TEXT_MAX);
         if (r < 0)
                 return policy_error_errno(err, r, path, 0, 0, "cannot read: %s", strerror(-r));
+        return 0;
+}
+
+int policy_load_file(const char *path, struct policy **ret, struct policy_error *err)
+{
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        r = policy_read_file(path, &buf, &len, err);
+        if (r < 0)
+                return r;
         return policy_load_buffer(path, buf, len, ret, err);
 }
 

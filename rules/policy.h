@@ -84,6 +84,13 @@ int policy_load_file(const char *path, struct policy **ret, struct policy_error 
 int policy_load_buffer(const char *name, const uint8_t *buf, size_t len, struct policy **ret,
                        struct policy_error *err);
 
+/*
+ * Read a policy file whole, as policy_load_file() does (bounded; a directory
+ * or a file too large is an error with its reason). Returns 0 with *ret
+ * (free()) and *ret_len, or -errno with *err filled.
+ */
+int policy_read_file(const char *path, uint8_t **ret, size_t *ret_len, struct policy_error *err);
+
 /* Free a policy; NULL is fine. Returns NULL. */
 struct policy *policy_free(struct policy *p);
 DEFINE_PTR_CLEANUP(struct policy, policy_free)

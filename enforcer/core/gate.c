@@ -145,9 +145,8 @@ int gate_await_policy(struct gate *g, const struct attest_config *c,
 {
         if (!c || !measured || !active_hooks || g->policy || g->deny_all_reason)
                 return -EINVAL;
+        policy_source_init(&g->source, c, measured, active_hooks);
         g->await_attest = c;
-        g->await_measured = measured;
-        g->await_hooks = active_hooks;
         return 0;
 }
 
@@ -400,80 +399,41 @@ static struct gate_decision decode_failure(int r)
 }
 
 /*
- * A SetPolicyRequest while the gate waits for its policy: accept it when the
- * TEE attests its digest and it loads, record that, and answer OK ourselves.
- * Anything else is a refusal that leaves the gate waiting.
+ * A SetPolicyRequest while the gate waits for its policy: what the policy
+ * source accepts (attested, loaded, its hooks active) is recorded, put in
+ * force and answered OK here. Anything else is a refusal that leaves the gate
+ * waiting.
  */
 static int gate_setpolicy(struct gate *g, struct gate_request_info *info,
                           struct gate_result *ret)
 {
         const Grpc__SetPolicyRequest *m = (const Grpc__SetPolicyRequest *)info->message;
         _cleanup_(policy_freep) struct policy *p = NULL;
-        struct policy_error perr = { 0 };
-        struct attest_result res;
-        char digest[2 * ATTEST_DIGEST_MAX + 1] = "";
-        char reason[sizeof(res.reason) + 160];
-        char missing[128];
-        /* The decoder rejects strings with NUL bytes: strlen is the wire length. */
-        size_t text_len = strlen(m->policy);
-        const uint8_t *text = (const uint8_t *)m->policy;
+        struct policy_verdict v;
         struct gate_decision d;
-        int r, internal = 0;
+        int r, internal;
 
-        r = attest_check_setpolicy(g->await_attest, g->await_measured, text, text_len, &res);
-        if (r < 0) {
-                d = refuse(GATE_REFUSE_SETPOLICY_CHECK, NULL);
-                internal = r;
-                goto finish;
-        }
-        if (!res.bound && !res.dev_mode) {
-                snprintf(reason, sizeof(reason), "%s", res.reason);
-                d = refuse(GATE_REFUSE_ATTESTATION, reason);
-                goto finish;
-        }
-        r = policy_load_buffer("SetPolicyRequest", text, text_len, &p, &perr);
-        if (r < 0) {
-                /* Where, not what: the message could quote the policy. */
-                snprintf(reason, sizeof(reason),
-                         "the delivered policy is attested but does not load (line %u, column %u)",
-                         perr.line, perr.column);
-                d = refuse(GATE_REFUSE_SETPOLICY_INVALID, reason);
-                goto finish;
-        }
-        if (policy_hooks_missing(p, g->await_hooks, missing, sizeof(missing)) > 0) {
-                snprintf(reason, sizeof(reason),
-                         "the delivered policy requires eBPF hooks that are not active: %s",
-                         missing);
-                d = refuse(GATE_REFUSE_HOOKS, reason);
-                goto finish;
-        }
-        text = policy_text(p, &text_len);
-        r = attest_digest_hex(ATTEST_HASH_SHA256, text, text_len, digest, sizeof(digest));
-        if (r < 0) {
-                d = refuse(GATE_REFUSE_SETPOLICY_DIGEST, NULL);
-                internal = r;
-                goto finish;
-        }
-        if (res.dev_mode)
-                snprintf(reason, sizeof(reason),
-                         "policy sha256:%s accepted WITHOUT attestation (--tee none); sealed",
-                         digest);
+        /* The decoder rejects strings with NUL bytes: strlen is the wire length. */
+        internal = policy_source_take(&g->source, POLICY_ORIGIN_HOST, "SetPolicyRequest",
+                                      (const uint8_t *)m->policy, strlen(m->policy), &v);
+        p = v.policy;
+        if (p)
+                d = (struct gate_decision){ .d = { .verdict = VERDICT_ALLOW,
+                                                   .rule_id = GATE_RULE_SETPOLICY,
+                                                   .reason = v.reason } };
         else
-                snprintf(reason, sizeof(reason),
-                         "policy sha256:%s accepted: its digest matches the %s report; sealed",
-                         digest, res.tee_name);
-        d = (struct gate_decision){ .d = { .verdict = VERDICT_ALLOW, .rule_id = GATE_RULE_SETPOLICY,
-                                           .reason = reason } };
-
-finish:
+                d = refuse(v.refusal, v.reason);
         info->answered_here = true;
         r = gate_finish(g, info, &d, ret);
-        if (r < 0 || d.d.verdict != VERDICT_ALLOW)
+        if (r < 0 && p)
+                policy_source_unseal(&g->source);
+        if (r < 0 || !p)
                 return internal < 0 ? internal : r;
 
         /* Recorded: from here on this policy decides, and nothing replaces it. */
-        r = audit_set_policy(g->audit, digest);
+        r = audit_set_policy(g->audit, v.digest);
         if (r < 0) {
+                policy_source_unseal(&g->source);
                 d = refuse(GATE_REFUSE_SETPOLICY_RECORD, NULL);
                 result_reply(ret, info->stream_id, d.code, info->method->request_name,
                              d.d.rule_id, d.d.reason);
@@ -482,8 +442,6 @@ finish:
         g->owned_policy = TAKE_PTR(p);
         g->policy = g->owned_policy;
         g->await_attest = NULL;
-        g->await_measured = NULL;
-        g->await_hooks = NULL;
         result_reply(ret, info->stream_id, TTRPC_CODE_OK, NULL, NULL, NULL);
         return 0;
 }

@@ -20,60 +20,13 @@
 
 #include "arena.h"
 #include "attest.h"
+#include "gate_refusal.h"
 #include "policy.h"
+#include "policy_source.h"
 #include "ttrpc.h"
 
 struct audit_log;
 struct gate_ticket;
-
-/* Rule ids of the gate's own refusals (policy rules carry the tenant's ids);
- * each is a row of the one refusal table in gate.c. */
-#define GATE_RULE_MALFORMED "malformed-request"
-#define GATE_RULE_UNKNOWN_METHOD "unknown-method"
-#define GATE_RULE_UNDECODABLE "undecodable-request"
-#define GATE_RULE_UNKNOWN_FIELD "unknown-field"
-#define GATE_RULE_TOO_LARGE "request-too-large"
-#define GATE_RULE_NO_POLICY "no-policy"
-#define GATE_RULE_ATTESTATION "attestation"
-#define GATE_RULE_INTERNAL "internal-error"
-#define GATE_RULE_AUDIT "audit-unavailable"
-#define GATE_RULE_SETPOLICY "setpolicy"                 /* a delivered policy was accepted */
-#define GATE_RULE_SETPOLICY_INVALID "setpolicy-invalid" /* ... was attested but does not load */
-#define GATE_RULE_HOOKS "required-hooks" /* the policy's require_hooks are not all active */
-#define GATE_RULE_POLICY_INVALID "policy-invalid" /* the policy given at start did not load */
-#define GATE_RULE_STATE "state-full" /* the state cannot hold what the request would create */
-#define GATE_RULE_CAPACITY "capacity" /* no room for one more request in flight */
-
-/* The gate's own refusals: one row each of {rule id, reason, code} in gate.c. */
-enum gate_refusal {
-        GATE_REFUSE_MALFORMED,
-        GATE_REFUSE_ENVELOPE_UNKNOWN_FIELD,
-        GATE_REFUSE_UNKNOWN_METHOD,
-        GATE_REFUSE_UNDECODABLE,
-        GATE_REFUSE_UNKNOWN_FIELD,
-        GATE_REFUSE_TOO_LARGE,
-        GATE_REFUSE_NO_POLICY,
-        GATE_REFUSE_NO_POLICY_YET,
-        GATE_REFUSE_EVALUATION,
-        GATE_REFUSE_STATE_FULL,
-        GATE_REFUSE_STATE_HELD,
-        GATE_REFUSE_AUDIT,
-        GATE_REFUSE_CAPACITY_CONNECTION,
-        GATE_REFUSE_CAPACITY_GATE,
-        GATE_REFUSE_CAPACITY_STATE,
-        GATE_REFUSE_ATTESTATION,       /* reason: the TEE's verdict */
-        GATE_REFUSE_POLICY_INVALID,    /* reason: what could not be used */
-        GATE_REFUSE_HOOKS,             /* reason: the missing hooks */
-        GATE_REFUSE_SETPOLICY_INVALID, /* reason: where it does not load */
-        GATE_REFUSE_SETPOLICY_CHECK,
-        GATE_REFUSE_SETPOLICY_DIGEST,
-        GATE_REFUSE_SETPOLICY_RECORD,
-        _GATE_REFUSAL_MAX,
-        _GATE_REFUSAL_INVALID = -22,
-};
-
-/* The rule id of a refusal (for callers that set deny_all_rule). */
-const char *gate_refusal_rule(enum gate_refusal r);
 
 /* Why a forwarded request ends without its answer reaching the host. */
 enum gate_abandon {
@@ -134,10 +87,10 @@ struct gate_answered {
 struct gate {
         const struct policy *policy; /* NULL: nothing is allowed (no policy yet) */
         struct policy *owned_policy; /* a policy delivered by SetPolicyRequest */
-        /* Set while the gate waits for its policy from the host (gate_await_policy). */
+        /* Set while the gate waits for its policy from the host (gate_await_policy);
+         * the source it takes it from. */
         const struct attest_config *await_attest;
-        const struct attest_result *await_measured;
-        const char *await_hooks; /* active eBPF hooks, "a,b" or "none" */
+        struct policy_source source;
         struct policy_state *state;
         struct audit_log *audit;
         const char *deny_all_reason; /* set: every request is denied with this reason */
@@ -169,11 +122,12 @@ void gate_done(struct gate *g);
 int gate_limit_tickets(struct gate *g, unsigned n);
 
 /*
- * Start without a policy and take it from the host: the first SetPolicyRequest
- * whose policy digest matches the field the TEE measured (measured, read once
- * at start; dev mode accepts it unattested, and says so in the audit record)
- * and that loads, and whose require_hooks are among active_hooks (names,
- * comma-separated), is enforced from then on and sealed. Until then every request
+ * Start without a policy and take it from the host, through the same policy
+ * source as a policy given at start (policy_source.h): the first
+ * SetPolicyRequest whose policy digest matches the field the TEE measured
+ * (measured, read once at start; dev mode accepts it unattested, and says so
+ * in the audit record) and that loads, and whose require_hooks are among
+ * active_hooks (names, comma-separated), is enforced from then on and sealed. Until then every request
  * is denied (no-policy), and a refused SetPolicy changes nothing. ccgate answers
  * the SetPolicyRequest itself: the agent never sees it. c and measured are
  * borrowed and must outlive the gate. Returns 0, or -EINVAL when the gate

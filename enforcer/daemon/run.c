@@ -16,28 +16,26 @@
 
 #include "attest.h"
 #include "cleanup.h"
-#include "fileio.h"
 #include "gate.h"
 #include "guard.h"
 #include "log.h"
 #include "policy.h"
+#include "policy_source.h"
 #include "proxy.h"
 #include "sandbox.h"
 
 /* What run serves with, however the policy arrived. */
 struct run_policy {
-        struct policy *policy;  /* NULL: none (yet) */
-        const char *deny_all;   /* set: every request is denied with this reason */
-        const char *deny_rule;  /* ... and this rule id */
-        char digest[2 * ATTEST_DIGEST_MAX + 1]; /* of the policy; "none" without one */
         struct attest_config attest;
-        struct attest_result att; /* the verdict, or (from host) the measurement */
-        char why[512];            /* storage for deny_all */
+        struct attest_result measured; /* the TEE report, read once at start */
+        struct policy_verdict v;       /* --policy, --initdata: what the source said */
+        const char *deny_all;          /* set: every request is denied with this reason */
+        const char *deny_rule;         /* ... and this rule id */
 };
 
 static void run_policy_done(struct run_policy *rp)
 {
-        rp->policy = policy_free(rp->policy);
+        rp->v.policy = policy_free(rp->v.policy);
 }
 
 /* What the audit log names as the TEE: the one whose report was read, not
@@ -58,106 +56,60 @@ static void report_policy_error(const struct policy_error *e, const char *fallba
 }
 
 /*
- * --initdata: the document's digest is what the TEE holds; the policy is its
- * [data] "ccgate.yaml". Returns 0 (with deny_all set when it cannot be used)
- * or -errno when the check itself failed.
+ * Read the TEE report, and take the policy the options name through the one
+ * policy source (the same that takes a SetPolicyRequest under
+ * --policy-from-host). Returns 0 (with deny_all set when the policy cannot be
+ * used: ccgate serves denials and says why) or -errno when the check itself
+ * failed.
  */
-static int load_initdata(const struct run_options *o, struct run_policy *rp)
+static int load_policy(const struct run_options *o, const char *hooks, struct run_policy *rp)
 {
-        _cleanup_free_ uint8_t *doc = NULL;
-        struct attest_initdata init = { 0 };
-        struct policy_error perr = { 0 };
-        char name[PATH_MAX + 32];
-        size_t len = 0;
+        const char *path = o->policy_path ? o->policy_path : o->initdata_path;
+        struct policy_source src;
         int r;
 
-        r = read_file_bounded(o->initdata_path, ATTEST_INPUT_MAX, &doc, &len);
-        if (r < 0) {
-                log_error(r, "cannot read the initdata document %s", o->initdata_path);
-                rp->deny_all = "the initdata document could not be read";
-                rp->deny_rule = GATE_RULE_POLICY_INVALID;
-                return 0;
-        }
-        r = attest_initdata_parse(doc, len, &init, rp->why, sizeof(rp->why));
-        if (r == -EBADMSG) {
-                log_error(0, "%s: %s", o->initdata_path, rp->why);
-                rp->deny_all = "the initdata document is invalid";
-                rp->deny_rule = GATE_RULE_POLICY_INVALID;
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        snprintf(name, sizeof(name), "%s [data] " ATTEST_INITDATA_POLICY_KEY, o->initdata_path);
-        r = policy_load_buffer(name, (const uint8_t *)init.policy, init.policy_len, &rp->policy,
-                               &perr);
-        attest_initdata_done(&init);
-        if (r < 0) {
-                report_policy_error(&perr, name);
-                rp->deny_all = "the policy did not load";
-                rp->deny_rule = GATE_RULE_POLICY_INVALID;
-                return 0;
-        }
-        return attest_verify_policy(&rp->attest, doc, len, &rp->att);
-}
-
-/* Load the policy the options name and check it against the TEE. 0 or -errno. */
-static int load_policy(const struct run_options *o, struct run_policy *rp)
-{
-        struct policy_error perr = { 0 };
-        const uint8_t *text;
-        size_t len;
-        int r;
-
-        snprintf(rp->digest, sizeof(rp->digest), "none");
         rp->attest = (struct attest_config){
                 .tee = attest_tee_from_string(o->tee),
                 .binding = o->initdata_path ? ATTEST_BINDING_INITDATA : ATTEST_BINDING_DIRECT,
                 .report_file = o->tee_report,
         };
-
+        r = attest_measure(&rp->attest, &rp->measured);
+        if (r < 0)
+                return r;
+        snprintf(rp->v.digest, sizeof(rp->v.digest), "none");
         if (o->policy_from_host) {
-                /* Measure now; the policy is matched when SetPolicyRequest brings it. */
-                r = attest_measure(&rp->attest, &rp->att);
-                if (r < 0)
-                        return r;
-                if (!rp->att.have_report && !rp->att.dev_mode) {
-                        log_error(0, "no TEE report: %s", rp->att.reason);
+                /* The policy is matched when SetPolicyRequest brings it. */
+                if (!rp->measured.have_report && !rp->measured.dev_mode) {
+                        log_error(0, "no TEE report: %s", rp->measured.reason);
                         log_error(0, "no SetPolicyRequest can be accepted: every request "
                                      "will be denied");
                 }
                 return 0;
         }
 
-        if (o->initdata_path) {
-                r = load_initdata(o, rp);
-                if (r < 0 || rp->deny_all)
-                        return r;
-        } else {
-                r = policy_load_file(o->policy_path, &rp->policy, &perr);
-                if (r < 0) {
-                        /* Fail closed but stay up: the host learns why from every denial. */
-                        report_policy_error(&perr, o->policy_path);
-                        log_error(0, "the policy did not load: every request will be denied");
-                        rp->deny_all = "the policy did not load";
-                        rp->deny_rule = GATE_RULE_POLICY_INVALID;
-                        return 0;
-                }
-                text = policy_text(rp->policy, &len);
-                r = attest_verify_policy(&rp->attest, text, len, &rp->att);
-                if (r < 0)
-                        return r;
-        }
-
-        text = policy_text(rp->policy, &len);
-        r = attest_digest_hex(ATTEST_HASH_SHA256, text, len, rp->digest, sizeof(rp->digest));
+        policy_source_init(&src, &rp->attest, &rp->measured, hooks);
+        r = policy_source_take(&src, o->initdata_path ? POLICY_ORIGIN_INITDATA : POLICY_ORIGIN_FILE,
+                               path, NULL, 0, &rp->v);
         if (r < 0)
                 return r;
-        if (!rp->att.bound && !rp->att.dev_mode) {
-                log_error(0, "the policy is not attested: %s", rp->att.reason);
-                snprintf(rp->why, sizeof(rp->why), "%s", rp->att.reason);
-                rp->deny_all = rp->why;
-                rp->deny_rule = GATE_RULE_ATTESTATION;
+        if (rp->v.policy)
+                return 0;
+        /* Fail closed but stay up: the host learns why from every denial. */
+        switch (rp->v.refusal) {
+        case GATE_REFUSE_POLICY_INVALID:
+                report_policy_error(&rp->v.error, path);
+                break;
+        case GATE_REFUSE_ATTESTATION:
+                log_error(0, "the policy is not attested: %s", rp->v.reason);
+                break;
+        case GATE_REFUSE_HOOKS:
+                log_error(0, "%s (see 'ccgate hooks install')", rp->v.reason);
+                break;
+        default:
+                break;
         }
+        rp->deny_all = rp->v.reason;
+        rp->deny_rule = gate_refusal_rule(rp->v.refusal);
         return 0;
 }
 
@@ -300,7 +252,7 @@ int run_daemon(const struct run_options *o)
         _cleanup_close_ int listen_fd = -1, stop_fd = -1;
         struct proxy_config config = { 0 };
         char buf[128];
-        char hooks[128], missing[128];
+        char hooks[128];
         struct guard_status guard;
         struct gate gate;
         char head_hash[AUDIT_HASH_HEX + 1];
@@ -322,7 +274,7 @@ int run_daemon(const struct run_options *o)
         if (r < 0)
                 return r;
 
-        r = load_policy(o, &rp);
+        r = load_policy(o, hooks, &rp);
         if (r < 0) {
                 log_error(r, "checking the policy against the TEE report");
                 return r;
@@ -330,17 +282,8 @@ int run_daemon(const struct run_options *o)
         /* Loading (YAML tree, regex compilation) used heap that is free now;
          * give it back rather than carry it for the guest's lifetime. */
         (void)malloc_trim(0);
-        if (rp.policy && !rp.deny_all &&
-            policy_hooks_missing(rp.policy, hooks, missing, sizeof(missing)) > 0) {
-                log_error(0, "the policy requires eBPF hooks that are not active: %s "
-                             "(see 'ccgate hooks install')", missing);
-                snprintf(rp.why, sizeof(rp.why),
-                         "the policy requires eBPF hooks that are not active: %s", missing);
-                rp.deny_all = rp.why;
-                rp.deny_rule = GATE_RULE_HOOKS;
-        }
         if ((rp.deny_all && strcmp(rp.deny_rule, GATE_RULE_ATTESTATION) == 0) ||
-            (o->policy_from_host && !rp.att.have_report && !rp.att.dev_mode)) {
+            (o->policy_from_host && !rp.measured.have_report && !rp.measured.dev_mode)) {
                 if (o->tee_required)
                         return -EPERM; /* logged: the policy is not attested */
         }
@@ -352,8 +295,8 @@ int run_daemon(const struct run_options *o)
                                .sync = o->audit_sync,
                                .sync_interval_ms = o->audit_sync_ms,
                                .rotate_bytes = o->audit_rotate_bytes,
-                               .policy_digest = rp.digest,
-                               .tee = audit_tee(&rp.att),
+                               .policy_digest = rp.v.digest,
+                               .tee = audit_tee(&rp.measured),
                                .hooks = hooks,
                        },
                        &audit);
@@ -375,10 +318,10 @@ int run_daemon(const struct run_options *o)
                 return listen_fd;
         }
 
-        r = gate_init(&gate, rp.policy, audit, rp.deny_all);
+        r = gate_init(&gate, rp.v.policy, audit, rp.deny_all);
         gate.deny_all_rule = rp.deny_rule;
         if (r >= 0 && o->policy_from_host)
-                r = gate_await_policy(&gate, &rp.attest, &rp.att, hooks);
+                r = gate_await_policy(&gate, &rp.attest, &rp.measured, hooks);
         if (r < 0) {
                 log_error(r, "setting up the gate");
                 return r;
@@ -390,12 +333,13 @@ int run_daemon(const struct run_options *o)
                 log_notice("no policy yet: waiting for an attested SetPolicyRequest from the host");
         else
                 log_notice("policy %s sha256:%s", o->policy_path ? o->policy_path : o->initdata_path,
-                           rp.digest);
-        if (rp.policy && policy_mode(rp.policy) == POLICY_MODE_AUDIT)
+                           rp.v.digest);
+        if (rp.v.policy && policy_mode(rp.v.policy) == POLICY_MODE_AUDIT)
                 log_warning(0, "POLICY IN AUDIT MODE: requests the policy denies are FORWARDED "
                                "and only recorded");
-        if (rp.att.bound)
-                log_notice("policy digest attested by %s (%s)", rp.att.tee_name, rp.att.source);
+        if (rp.v.att.bound)
+                log_notice("policy digest attested by %s (%s)", rp.v.att.tee_name,
+                           rp.v.att.source);
         if (strcmp(o->tee, "none") == 0)
                 log_warning(0, "NO TEE (--tee none): the policy is not bound to any attestation; "
                                "development only");

@@ -24,6 +24,7 @@
 #include "attest.h"
 #include "audit.h"
 #include "gate.h"
+#include "policy_source.h"
 #include "ttrpc.h"
 #include "ttrpc_msg.h"
 #include "ttrpc.pb-c.h"
@@ -579,6 +580,112 @@ static void test_capacity(void **state)
         assert_int_equal(f->gate.in_flight, 1);
 }
 
+static void write_text(const char *path, const char *text)
+{
+        FILE *fp = fopen(path, "we");
+
+        assert_non_null(fp);
+        assert_int_equal(fputs(text, fp) >= 0, 1);
+        assert_int_equal(fclose(fp), 0);
+}
+
+/*
+ * The one way in for a policy, for each origin: what it refuses and with which
+ * of the gate's refusals, that nothing is parsed before the TEE vouched for it,
+ * and that it gives out one policy, once.
+ */
+static void test_policy_source(void **state)
+{
+        struct fixture *f = *state;
+        struct attest_config direct = { .tee = ATTEST_TEE_SNP, .binding = ATTEST_BINDING_DIRECT };
+        struct attest_config initdata = { .tee = ATTEST_TEE_SNP,
+                                          .binding = ATTEST_BINDING_INITDATA };
+        static const char needs_hooks[] = "version: 1\nrequire_hooks: [lsm_exec]\n";
+        static const char broken[] = "version: 1\nrequests: [\n";
+        static const char doc[] = "algorithm = \"sha256\"\nversion = \"0.1.0\"\n\n[data]\n"
+                                  "\"ccgate.yaml\" = \"version: 1\\nmode: audit\\n\"\n";
+        char path[128], digest[2 * ATTEST_DIGEST_MAX + 1];
+        struct attest_result measured;
+        struct policy_source src;
+        struct policy_verdict v;
+
+        /* A file: read, attested, loaded, sealed. */
+        snprintf(path, sizeof(path), "%s/policy.yaml", f->dir);
+        write_text(path, policy_yaml);
+        measured_for(policy_yaml, &measured);
+        policy_source_init(&src, &direct, &measured, "none");
+        assert_int_equal(policy_source_take(&src, POLICY_ORIGIN_FILE, path, NULL, 0, &v), 0);
+        assert_non_null(v.policy);
+        assert_true(v.att.bound);
+        assert_int_equal(attest_digest_hex(ATTEST_HASH_SHA256, policy_yaml, strlen(policy_yaml),
+                                           digest, sizeof(digest)),
+                         0);
+        assert_string_equal(v.digest, digest);
+        v.policy = policy_free(v.policy);
+        assert_int_equal(policy_source_take(&src, POLICY_ORIGIN_FILE, path, NULL, 0, &v), -EINVAL);
+        assert_null(v.policy);
+
+        /* Not readable; not loading (attested); not attested, and then not parsed. */
+        policy_source_init(&src, &direct, &measured, "none");
+        assert_int_equal(policy_source_take(&src, POLICY_ORIGIN_FILE, "/nonexistent/policy.yaml",
+                                            NULL, 0, &v),
+                         0);
+        assert_int_equal(v.refusal, GATE_REFUSE_POLICY_INVALID);
+        assert_non_null(strstr(v.error.message, "cannot read"));
+        assert_string_equal(v.digest, "none");
+        write_text(path, broken);
+        measured_for(broken, &measured);
+        assert_int_equal(policy_source_take(&src, POLICY_ORIGIN_FILE, path, NULL, 0, &v), 0);
+        assert_int_equal(v.refusal, GATE_REFUSE_POLICY_INVALID);
+        assert_string_equal(v.reason, "the policy did not load");
+        assert_int_equal(v.error.line, 3);
+        measured_for(policy_yaml, &measured);
+        assert_int_equal(policy_source_take(&src, POLICY_ORIGIN_FILE, path, NULL, 0, &v), 0);
+        assert_int_equal(v.refusal, GATE_REFUSE_ATTESTATION);
+        assert_non_null(strstr(v.reason, "policy not attested: snp HOST_DATA is "));
+        assert_int_equal(v.error.line, 0); /* never parsed */
+        assert_null(v.policy);
+
+        /* Hooks it requires that are not active. */
+        write_text(path, needs_hooks);
+        measured_for(needs_hooks, &measured);
+        policy_source_init(&src, &direct, &measured, "connect_unix");
+        assert_int_equal(policy_source_take(&src, POLICY_ORIGIN_FILE, path, NULL, 0, &v), 0);
+        assert_int_equal(v.refusal, GATE_REFUSE_HOOKS);
+        assert_string_equal(v.reason, "the policy requires eBPF hooks that are not active: "
+                                      "lsm_exec");
+
+        /* The host's bytes, under SetPolicy's own check (initdata binding: refused). */
+        policy_source_init(&src, &direct, &measured, "lsm_exec");
+        assert_int_equal(policy_source_take(&src, POLICY_ORIGIN_HOST, "SetPolicyRequest",
+                                            (const uint8_t *)needs_hooks, strlen(needs_hooks), &v),
+                         0);
+        assert_non_null(v.policy);
+        assert_non_null(strstr(v.reason, "accepted: its digest matches the snp report; sealed"));
+        v.policy = policy_free(v.policy);
+        policy_source_init(&src, &initdata, &measured, "none");
+        assert_int_equal(policy_source_take(&src, POLICY_ORIGIN_HOST, "SetPolicyRequest",
+                                            (const uint8_t *)needs_hooks, strlen(needs_hooks), &v),
+                         0);
+        assert_int_equal(v.refusal, GATE_REFUSE_ATTESTATION);
+        assert_non_null(strstr(v.reason, "SetPolicy refused: the policy is bound through initdata"));
+
+        /* An initdata document: its digest is what the TEE holds; the policy rides in it. */
+        snprintf(path, sizeof(path), "%s/initdata.toml", f->dir);
+        write_text(path, doc);
+        measured_for(doc, &measured);
+        policy_source_init(&src, &initdata, &measured, "none");
+        assert_int_equal(policy_source_take(&src, POLICY_ORIGIN_INITDATA, path, NULL, 0, &v), 0);
+        assert_non_null(v.policy);
+        assert_int_equal(policy_mode(v.policy), POLICY_MODE_AUDIT);
+        v.policy = policy_free(v.policy);
+        write_text(path, "algorithm = \"md5\"\n");
+        policy_source_init(&src, &initdata, &measured, "none");
+        assert_int_equal(policy_source_take(&src, POLICY_ORIGIN_INITDATA, path, NULL, 0, &v), 0);
+        assert_int_equal(v.refusal, GATE_REFUSE_POLICY_INVALID);
+        assert_string_equal(v.reason, "the initdata document is invalid");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -590,6 +697,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_tick_syncs_idle_log, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_outcomes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_policy_source, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
