@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Field rules of a request, compile side: dotted .proto paths resolved once, each with its matcher. */
+/* Field rules of a request, compile side: .proto paths resolved once, each with a matcher. */
 #include <errno.h>
 #include <string.h>
 

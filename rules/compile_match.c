@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Matchers, compile side: regexes compiled once (PCRE2, JIT, shared by pattern), exact values, one_of sets. */
+/* Matchers, compile side: regexes (PCRE2, JIT, compiled once), exact values, one_of. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

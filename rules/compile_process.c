@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Process rules, compile side: argv, env, cwd, user, capabilities, terminal, streams (containers and exec entries). */
+/* Process rules, compile side: argv, env, cwd, user, capabilities, terminal, streams. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Containers, decide side: CreateContainer picks one policy container and checks every field the agent acts on; ExecProcess one of its exec entries. */
+/* Containers, decide side: CreateContainer against its policy container, ExecProcess its execs. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

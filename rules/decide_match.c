@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Matchers, decide side: matching a string without allocating (the shared match data of the policy). */
+/* Matchers, decide side: matching a string without allocating. */
 #include <string.h>
 
 #include "match.h"

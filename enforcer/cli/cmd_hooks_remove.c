@@ -3,17 +3,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "commands.h"
 #include "guard.h"
-
-#ifndef BPF_MISSING
-#define BPF_MISSING "the bpf build option"
-#endif
 
 static void remove_usage(FILE *f)
 {

@@ -3,10 +3,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "commands.h"
 #include "guard.h"

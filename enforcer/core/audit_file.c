@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 /* ---- Small helpers ---- */
-uint64_t now_ns(clockid_t clock)
+uint64_t audit_now_ns(clockid_t clock)
 {
         struct timespec ts;
 
@@ -36,7 +36,7 @@ static int log_fsync(struct audit_log *log)
         if (fsync(log->fd) < 0)
                 return -errno;
         log->pending = false;
-        log->last_sync_ns = now_ns(CLOCK_MONOTONIC);
+        log->last_sync_ns = audit_now_ns(CLOCK_MONOTONIC);
         return 0;
 }
 
@@ -116,7 +116,7 @@ static int log_rotate(struct audit_log *log)
 }
 
 /* Write one finished line (with its '\n') durably, then make it the head. */
-int log_commit(struct audit_log *log, const struct line *l, uint64_t seq, bool force_sync)
+int audit_commit(struct audit_log *log, const struct line *l, uint64_t seq, bool force_sync)
 {
         size_t total = log->pend_len + (l ? l->len : 0);
         char hash[AUDIT_HASH_HEX + 1];
@@ -153,7 +153,7 @@ int log_commit(struct audit_log *log, const struct line *l, uint64_t seq, bool f
         }
         log->pending = true;
         if (force_sync || log->sync == AUDIT_SYNC_EVERY ||
-            now_ns(CLOCK_MONOTONIC) - log->last_sync_ns >= log->sync_interval_ns) {
+            audit_now_ns(CLOCK_MONOTONIC) - log->last_sync_ns >= log->sync_interval_ns) {
                 r = log_fsync(log);
                 if (r < 0) {
                         log_cut(log);
@@ -177,10 +177,10 @@ int audit_flush(struct audit_log *log)
 
         if (!log)
                 return -EINVAL;
-        r = encode_queued(log);
+        r = audit_encode_queued(log);
         if (r < 0)
                 return r;
-        return log_commit(log, NULL, 0, false);
+        return audit_commit(log, NULL, 0, false);
 }
 
 uint64_t audit_head_seq(const struct audit_log *log)
@@ -194,7 +194,7 @@ int audit_sync(struct audit_log *log, bool force)
                 return -EINVAL;
         if (!log->pending)
                 return 0;
-        if (!force && now_ns(CLOCK_MONOTONIC) - log->last_sync_ns < log->sync_interval_ns)
+        if (!force && audit_now_ns(CLOCK_MONOTONIC) - log->last_sync_ns < log->sync_interval_ns)
                 return 0;
         return log_fsync(log);
 }
@@ -319,14 +319,14 @@ static int log_init(struct audit_log *log, const struct audit_options *o)
         log->sync = o->sync;
         log->sync_interval_ns = (uint64_t)o->sync_interval_ms * UINT64_C(1000000);
         log->rotate_bytes = o->rotate_bytes;
-        log->last_sync_ns = now_ns(CLOCK_MONOTONIC);
+        log->last_sync_ns = audit_now_ns(CLOCK_MONOTONIC);
         memcpy(log->head, AUDIT_ZERO_HASH, sizeof(log->head));
 
-        r = render_option(log->policy, sizeof(log->policy), o->policy_digest, 96);
+        r = audit_render_option(log->policy, sizeof(log->policy), o->policy_digest, 96);
         if (r >= 0)
-                r = render_option(log->tee, sizeof(log->tee), o->tee, AUDIT_TEE_MAX);
+                r = audit_render_option(log->tee, sizeof(log->tee), o->tee, AUDIT_TEE_MAX);
         if (r >= 0)
-                r = render_option(log->hooks, sizeof(log->hooks), o->hooks ? o->hooks : "none",
+                r = audit_render_option(log->hooks, sizeof(log->hooks), o->hooks ? o->hooks : "none",
                                   AUDIT_HOOKS_MAX);
         if (r < 0)
                 return r;
@@ -386,7 +386,7 @@ int audit_open(const struct audit_options *o, struct audit_log **ret)
         int r;
 
         if (!o || !o->path || !*o->path || !o->policy_digest || !o->tee ||
-            !digest_valid(o->policy_digest) || !tee_valid(o->tee) ||
+            !audit_digest_valid(o->policy_digest) || !audit_tee_valid(o->tee) ||
             (o->sync != AUDIT_SYNC_EVERY && o->sync != AUDIT_SYNC_INTERVAL))
                 return -EINVAL;
 
@@ -403,7 +403,7 @@ int audit_open(const struct audit_options *o, struct audit_log **ret)
         r = log_find_head(log, log->size, &fresh);
         if (r < 0)
                 return r;
-        r = log_lifecycle(log, fresh ? "genesis" : "start");
+        r = audit_lifecycle(log, fresh ? "genesis" : "start");
         if (r < 0)
                 return r;
         log->started = true;
@@ -421,10 +421,10 @@ int audit_stop(struct audit_log *log)
         if (log->rotation_renamed)
                 return -EIO;
         /* Everything that happened is recorded before the record saying it ended. */
-        r = encode_queued(log);
+        r = audit_encode_queued(log);
         if (r < 0)
                 return r;
-        r = log_lifecycle(log, "stop");
+        r = audit_lifecycle(log, "stop");
         if (r < 0)
                 return r;
         return log->pending ? log_fsync(log) : 0;

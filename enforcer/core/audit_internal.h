@@ -77,31 +77,31 @@ struct line {
         bool overflow;
 };
 
-void line_raw(struct line *l, const char *s, size_t n);
-void line_str(struct line *l, const char *s);
-void line_u64(struct line *l, uint64_t v);
+void audit_line_raw(struct line *l, const char *s, size_t n);
+void audit_line_str(struct line *l, const char *s);
+void audit_line_u64(struct line *l, uint64_t v);
 
 /* Start record seq of type in log->buf after the pending records, at time (NULL:
  * now): {"v":1,"seq":..,"time":..,"type":..; end it with ,"prev":..} and its
- * newline. line_end() returns -ENOBUFS when it did not fit. */
-void line_begin(struct audit_log *log, struct line *l, uint64_t seq, const char *type,
+ * newline. audit_line_end() returns -ENOBUFS when it did not fit. */
+void audit_line_begin(struct audit_log *log, struct line *l, uint64_t seq, const char *type,
                 const struct timespec *time);
-int line_end(struct audit_log *log, struct line *l);
+int audit_line_end(struct audit_log *log, struct line *l);
 
 /* Encode the queued outcome events into the pending records (audit_prepare()). */
-int encode_queued(struct audit_log *log);
+int audit_encode_queued(struct audit_log *log);
 
 /* A trusted option (policy digest, tee, hooks) as a JSON string literal into ret. */
-int render_option(char *ret, size_t cap, const char *v, size_t max);
-bool digest_valid(const char *d);
-bool tee_valid(const char *t);
+int audit_render_option(char *ret, size_t cap, const char *v, size_t max);
+bool audit_digest_valid(const char *d);
+bool audit_tee_valid(const char *t);
 
 /* genesis, start and stop: build the record and commit it, synced. */
-int log_lifecycle(struct audit_log *log, const char *type);
+int audit_lifecycle(struct audit_log *log, const char *type);
 
 /* ---- The files (audit_file.c) ---- */
 
-uint64_t now_ns(clockid_t clock);
+uint64_t audit_now_ns(clockid_t clock);
 
 /*
  * Write the pending records and one finished line l (with its '\n'; NULL: none)
@@ -109,4 +109,4 @@ uint64_t now_ns(clockid_t clock);
  * failure the file is cut back to its last whole record and the pending
  * records stay pending.
  */
-int log_commit(struct audit_log *log, const struct line *l, uint64_t seq, bool force_sync);
+int audit_commit(struct audit_log *log, const struct line *l, uint64_t seq, bool force_sync);

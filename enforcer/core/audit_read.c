@@ -104,10 +104,10 @@ int audit_reader_next(struct audit_reader *r, const char **ret_line, size_t *ret
         }
 }
 
-void problem_set(struct audit_problem *p, const char *file, unsigned long line,
+void audit_problem_set(struct audit_problem *p, const char *file, unsigned long line,
                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-void problem_set(struct audit_problem *p, const char *file, unsigned long line,
+void audit_problem_set(struct audit_problem *p, const char *file, unsigned long line,
                         const char *fmt, ...)
 {
         va_list ap;
@@ -183,7 +183,7 @@ static int first_seq(const char *path, uint64_t *ret, bool *ret_empty, struct au
 
         k = audit_reader_open(path, &r);
         if (k < 0) {
-                problem_set(p, path, 0, "cannot open: %s", strerror(-k));
+                audit_problem_set(p, path, 0, "cannot open: %s", strerror(-k));
                 return k;
         }
         k = audit_reader_next(r, &line, &len, &lineno);
@@ -193,16 +193,16 @@ static int first_seq(const char *path, uint64_t *ret, bool *ret_empty, struct au
                 return 0;
         }
         if (k == -E2BIG || k == -EBADMSG) {
-                problem_set(p, path, lineno, "%s", k == -E2BIG ? "line too long to be a record"
+                audit_problem_set(p, path, lineno, "%s", k == -E2BIG ? "line too long to be a record"
                                                                : "cut: the line has no newline");
                 return -EBADMSG;
         }
         if (k < 0) {
-                problem_set(p, path, lineno, "cannot read: %s", strerror(-k));
+                audit_problem_set(p, path, lineno, "cannot read: %s", strerror(-k));
                 return k;
         }
         if (audit_record_parse(line, len, &j, &rec, why, sizeof(why)) < 0) {
-                problem_set(p, path, lineno, "%s", why);
+                audit_problem_set(p, path, lineno, "%s", why);
                 return -EBADMSG;
         }
         json_decref(j);
@@ -240,7 +240,7 @@ int audit_files_order(char *const *paths, size_t n_paths, size_t *order,
         }
         for (size_t i = 1; i < n_paths; i++)
                 if (seqs[order[i]] != UINT64_MAX && seqs[order[i]] == seqs[order[i - 1]]) {
-                        problem_set(problem, paths[order[i]], 1,
+                        audit_problem_set(problem, paths[order[i]], 1,
                                     "starts at seq %" PRIu64 " like %s: the same records twice",
                                     seqs[order[i]], paths[order[i - 1]]);
                         return -EBADMSG;

@@ -134,7 +134,7 @@ static int follow_up(struct chain *c, const char *file, unsigned long lineno, co
                 conn = int_of(j, "conn", &ok);
                 stream = int_of(j, "stream", &ok);
                 if (!ok) {
-                        problem_set(p, file, lineno, "decision record without conn and stream");
+                        audit_problem_set(p, file, lineno, "decision record without conn and stream");
                         return -EBADMSG;
                 }
                 return open_add(&c->open, rec->seq, conn, stream);
@@ -145,11 +145,11 @@ static int follow_up(struct chain *c, const char *file, unsigned long lineno, co
         stream = int_of(j, "stream", &ok);
         ds = int_of(j, "decision_seq", &ok);
         if (!ok || ds < 0) {
-                problem_set(p, file, lineno, "outcome record without conn, stream and decision_seq");
+                audit_problem_set(p, file, lineno, "outcome record without conn, stream and decision_seq");
                 return -EBADMSG;
         }
         if ((uint64_t)ds >= rec->seq) {
-                problem_set(p, file, lineno, "outcome record seq %" PRIu64 " follows up decision "
+                audit_problem_set(p, file, lineno, "outcome record seq %" PRIu64 " follows up decision "
                             "seq %" PRId64 ", which is not before it", rec->seq, ds);
                 return -EBADMSG;
         }
@@ -157,13 +157,13 @@ static int follow_up(struct chain *c, const char *file, unsigned long lineno, co
                 return 0; /* --partial: its decision is in a file not given */
         d = open_find(&c->open, (uint64_t)ds);
         if (!d) {
-                problem_set(p, file, lineno, "outcome record seq %" PRIu64 " follows up decision "
+                audit_problem_set(p, file, lineno, "outcome record seq %" PRIu64 " follows up decision "
                             "seq %" PRId64 ", which is not a forwarded decision of this run "
                             "awaiting its outcome", rec->seq, ds);
                 return -EBADMSG;
         }
         if (d->conn != conn || d->stream != stream) {
-                problem_set(p, file, lineno, "outcome record seq %" PRIu64 " is for conn %" PRId64
+                audit_problem_set(p, file, lineno, "outcome record seq %" PRIu64 " is for conn %" PRId64
                             " stream %" PRId64 ", but decision seq %" PRId64 " was conn %" PRId64
                             " stream %" PRId64, rec->seq, conn, stream, ds, d->conn, d->stream);
                 return -EBADMSG;
@@ -182,17 +182,17 @@ static int chain_step(struct chain *c, const char *file, unsigned long lineno, c
         int r;
 
         if (audit_record_parse(line, len, &j, &rec, why, sizeof(why)) < 0) {
-                problem_set(p, file, lineno, "%s", why);
+                audit_problem_set(p, file, lineno, "%s", why);
                 return -EBADMSG;
         }
         r = 0;
         if ((rec.seq == 0) != (strcmp(rec.type, "genesis") == 0)) {
-                problem_set(p, file, lineno, "%s record with seq %" PRIu64
+                audit_problem_set(p, file, lineno, "%s record with seq %" PRIu64
                             ": only seq 0 is a genesis record", rec.type, rec.seq);
                 r = -EBADMSG;
         } else if (!c->started) {
                 if (rec.seq != 0 && !c->o->partial) {
-                        problem_set(p, file, lineno,
+                        audit_problem_set(p, file, lineno,
                                     "the chain starts at seq %" PRIu64 ", not at its genesis "
                                     "record: earlier files are missing or the start was cut "
                                     "(--partial verifies a tail)", rec.seq);
@@ -200,42 +200,42 @@ static int chain_step(struct chain *c, const char *file, unsigned long lineno, c
                 }
         } else if (rec.seq != c->expected && strcmp(rec.prev, c->head) == 0) {
                 /* It links to the record before it: nothing is missing, its seq was changed. */
-                problem_set(p, file, lineno,
+                audit_problem_set(p, file, lineno,
                             "seq %" PRIu64 " where %" PRIu64 " was expected, but \"prev\" links "
                             "it to the record before: its seq was changed", rec.seq, c->expected);
                 r = -EBADMSG;
         } else if (rec.seq > c->expected) {
-                problem_set(p, file, lineno,
+                audit_problem_set(p, file, lineno,
                             "seq %" PRIu64 " where %" PRIu64 " was expected: %" PRIu64
                             " record(s) before this one were removed or moved",
                             rec.seq, c->expected, rec.seq - c->expected);
                 r = -EBADMSG;
         } else if (rec.seq < c->expected) {
-                problem_set(p, file, lineno,
+                audit_problem_set(p, file, lineno,
                             "seq %" PRIu64 " where %" PRIu64 " was expected: records were "
                             "reordered or repeated", rec.seq, c->expected);
                 r = -EBADMSG;
         }
         if (r == 0 && c->started && strcmp(rec.prev, c->head) != 0) {
                 /* The seqs run on, so the previous line is not what was hashed. */
-                problem_set(p, c->head_file, c->head_line,
+                audit_problem_set(p, c->head_file, c->head_line,
                             "record seq %" PRIu64 " was changed after it was written: its hash "
                             "does not match \"prev\" of the next record (%s:%lu)",
                             c->expected - 1, file, lineno);
                 r = -EBADMSG;
         }
         if (r == 0 && rec.seq == 0 && strcmp(rec.prev, AUDIT_ZERO_HASH) != 0) {
-                problem_set(p, file, lineno, "the genesis record's \"prev\" is not all zeros");
+                audit_problem_set(p, file, lineno, "the genesis record's \"prev\" is not all zeros");
                 r = -EBADMSG;
         }
         if (r == 0) {
                 r = audit_sha256_hex(line, len, hash);
                 if (r < 0)
-                        problem_set(p, file, lineno, "cannot hash: %s", strerror(-r));
+                        audit_problem_set(p, file, lineno, "cannot hash: %s", strerror(-r));
         }
         if (r == 0 && c->o->have_anchor && rec.seq == c->o->anchor_seq) {
                 if (strcmp(hash, c->o->anchor_hash) != 0) {
-                        problem_set(p, file, lineno,
+                        audit_problem_set(p, file, lineno,
                                     "record seq %" PRIu64 " does not match the anchor: it, or "
                                     "the records before it, were rewritten", rec.seq);
                         r = -EBADMSG;
@@ -277,7 +277,7 @@ static int verify_file(struct chain *c, const char *path, struct audit_problem *
 
         k = audit_reader_open(path, &r);
         if (k < 0) {
-                problem_set(p, path, 0, "cannot open: %s", strerror(-k));
+                audit_problem_set(p, path, 0, "cannot open: %s", strerror(-k));
                 return k;
         }
         for (;;) {
@@ -285,16 +285,16 @@ static int verify_file(struct chain *c, const char *path, struct audit_problem *
                 if (k == 0)
                         return 0;
                 if (k == -EBADMSG) {
-                        problem_set(p, path, lineno, "cut: the last line has no newline "
+                        audit_problem_set(p, path, lineno, "cut: the last line has no newline "
                                     "(truncated mid-record)");
                         return k;
                 }
                 if (k == -E2BIG) {
-                        problem_set(p, path, lineno, "line too long to be a record");
+                        audit_problem_set(p, path, lineno, "line too long to be a record");
                         return -EBADMSG;
                 }
                 if (k < 0) {
-                        problem_set(p, path, lineno, "cannot read: %s", strerror(-k));
+                        audit_problem_set(p, path, lineno, "cannot read: %s", strerror(-k));
                         return k;
                 }
                 k = chain_step(c, path, lineno, line, len, p);
@@ -331,18 +331,18 @@ int audit_verify(char *const *paths, size_t n_paths, const struct audit_verify_o
                         report.n_files++;
         }
         if (report.n_records == 0) {
-                problem_set(problem, paths[0], 0, "no records");
+                audit_problem_set(problem, paths[0], 0, "no records");
                 return -EBADMSG;
         }
         if (c.o->closed && !report.clean_stop) {
-                problem_set(problem, c.head_file, c.head_line,
+                audit_problem_set(problem, c.head_file, c.head_line,
                             "the log ends at seq %" PRIu64 ", which is not a stop record: "
                             "records were cut off the end, or ccgate did not close the log "
                             "(it is running, or was killed)", report.last_seq);
                 return -EBADMSG;
         }
         if (c.o->have_anchor && !c.anchor_seen) {
-                problem_set(problem, c.head_file, c.head_line,
+                audit_problem_set(problem, c.head_file, c.head_line,
                             c.o->anchor_seq > report.last_seq
                                     ? "the log ends at seq %" PRIu64 " but the anchor names a "
                                       "later record: records were removed from the end"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The gate, deciding: a request frame to a refusal or a ticket, and its decision record (gate.h). */
+/* The gate, deciding: a request frame to a refusal or a ticket, and its decision record. */
 #include "gate.h"
 
 #include <assert.h>
@@ -164,7 +164,7 @@ void gate_done(struct gate *g)
 
 /* ---- Rendering what the host is sent ---- */
 
-void render_message(char *buf, size_t len, int32_t code, const char *request_name,
+void gate_render_message(char *buf, size_t len, int32_t code, const char *request_name,
                     const char *rule_id, const char *reason)
 {
         snprintf(buf, len, "%s %s: %s: %s", request_name,
@@ -176,10 +176,10 @@ void render_message(char *buf, size_t len, int32_t code, const char *request_nam
 void gate_denial_message(char *buf, size_t len, const char *request_name, const char *rule_id,
                          const char *reason)
 {
-        render_message(buf, len, TTRPC_CODE_PERMISSION_DENIED, request_name, rule_id, reason);
+        gate_render_message(buf, len, TTRPC_CODE_PERMISSION_DENIED, request_name, rule_id, reason);
 }
 
-void render_frame(struct gate_frame *f, uint32_t stream_id, int32_t code, const char *message)
+void gate_render_frame(struct gate_frame *f, uint32_t stream_id, int32_t code, const char *message)
 {
         ssize_t n = ttrpc_response_frame(stream_id, code, message, NULL, 0, f->data,
                                          sizeof(f->data));
@@ -198,13 +198,13 @@ static void result_reply(struct gate_result *ret, uint32_t stream_id, int32_t co
         if (code == TTRPC_CODE_OK)
                 ret->message[0] = '\0';
         else
-                render_message(ret->message, sizeof(ret->message), code, name, rule_id, reason);
-        render_frame(&ret->reply, stream_id, code, code == TTRPC_CODE_OK ? NULL : ret->message);
+                gate_render_message(ret->message, sizeof(ret->message), code, name, rule_id, reason);
+        gate_render_frame(&ret->reply, stream_id, code, code == TTRPC_CODE_OK ? NULL : ret->message);
 }
 
 /* ---- Tickets (given back in gate_outcome.c) ---- */
 
-struct gate_ticket *ticket_take(struct gate *g)
+struct gate_ticket *gate_ticket_take(struct gate *g)
 {
         uint32_t i;
 
@@ -351,7 +351,7 @@ static int gate_finish(struct gate *g, const struct gate_request_info *info,
                 return 0;
         }
 
-        t = ticket_take(g); /* room_for() saw one free */
+        t = gate_ticket_take(g); /* room_for() saw one free */
         *t = (struct gate_ticket){
                 .conn_id = info->conn_id,
                 .decision_seq = audit_head_seq(g->audit),

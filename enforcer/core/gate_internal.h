@@ -24,11 +24,11 @@ struct gate_ticket {
 };
 
 /* "<Name> is blocked by policy: <rule>: <reason>" (7), or "... could not be served: ..." */
-void render_message(char *buf, size_t len, int32_t code, const char *request_name,
+void gate_render_message(char *buf, size_t len, int32_t code, const char *request_name,
                     const char *rule_id, const char *reason);
 
 /* A whole response frame with code and message (NULL: none) for stream_id. */
-void render_frame(struct gate_frame *f, uint32_t stream_id, int32_t code, const char *message);
+void gate_render_frame(struct gate_frame *f, uint32_t stream_id, int32_t code, const char *message);
 
 /* A free ticket, LIVE and holding nothing, or NULL when the limit is reached. */
-struct gate_ticket *ticket_take(struct gate *g);
+struct gate_ticket *gate_ticket_take(struct gate *g);

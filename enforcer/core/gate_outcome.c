@@ -94,7 +94,7 @@ int gate_answer(struct gate *g, struct gate_ticket *t, const uint8_t *payload, s
          * fill up; the host gets none of the data. Errors (EOF) pass through. */
         if ((t->flags & TICKET_DRAIN) && ret->decoded && code == TTRPC_CODE_OK) {
                 ret->action = GATE_REPLACE;
-                render_frame(&ret->frame, t->stream_id, TTRPC_CODE_OK, NULL);
+                gate_render_frame(&ret->frame, t->stream_id, TTRPC_CODE_OK, NULL);
         }
 
         r = ticket_outcome(g, t, AUDIT_OUTCOME_ANSWERED, ret->decoded, code, NULL);
@@ -120,10 +120,10 @@ int gate_abandon(struct gate *g, struct gate_ticket *t, enum gate_abandon why,
                                 agent_method_get((enum agent_method_id)t->method);
                         char message[GATE_MESSAGE_MAX];
 
-                        render_message(message, sizeof(message), TTRPC_CODE_UNAVAILABLE,
+                        gate_render_message(message, sizeof(message), TTRPC_CODE_UNAVAILABLE,
                                        m ? m->request_name : GATE_UNKNOWN_NAME, abandons[why].why,
                                        abandons[why].reason);
-                        render_frame(reply, t->stream_id, TTRPC_CODE_UNAVAILABLE, message);
+                        gate_render_frame(reply, t->stream_id, TTRPC_CODE_UNAVAILABLE, message);
                 }
         }
         r = ticket_outcome(g, t, abandons[why].outcome, owed && reply, TTRPC_CODE_UNAVAILABLE,

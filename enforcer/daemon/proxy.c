@@ -23,9 +23,9 @@ static void conn_kill(struct proxy *p, struct conn *c)
 {
         if (c->dead)
                 return;
-        inflight_abandon(p, c, GATE_ABANDON_HOST_CLOSED);
-        endpoint_close(p, &c->host);
-        endpoint_close(p, &c->agent);
+        proxy_inflight_abandon(p, c, GATE_ABANDON_HOST_CLOSED);
+        proxy_endpoint_close(p, &c->host);
+        proxy_endpoint_close(p, &c->agent);
         free(c->inflight);
         c->inflight = NULL;
         c->n_inflight = 0;
@@ -44,7 +44,7 @@ static void conn_kill(struct proxy *p, struct conn *c)
 
 static void accept_resume(struct proxy *p)
 {
-        if (p->accept_paused && endpoint_watch(p, &p->listener, EPOLLIN) == 0)
+        if (p->accept_paused && proxy_endpoint_watch(p, &p->listener, EPOLLIN) == 0)
                 p->accept_paused = false;
 }
 
@@ -63,19 +63,19 @@ static void conns_reap(struct proxy *p)
 /* The agent side went away: every request in flight on it is answered
  * UNAVAILABLE. Those that waited for a connection that never came up never
  * reached it. */
-void agent_lost(struct proxy *p, struct conn *c, int error)
+void proxy_agent_lost(struct proxy *p, struct conn *c, int error)
 {
         bool never = c->agent_waiting || c->agent_connecting;
 
         log_warning(error, "conn %" PRIu64 ": agent connection lost, %zu request(s) in flight",
                     c->id, c->n_inflight);
-        inflight_abandon(p, c, never ? GATE_ABANDON_AGENT_UNAVAILABLE : GATE_ABANDON_AGENT_LOST);
+        proxy_inflight_abandon(p, c, never ? GATE_ABANDON_AGENT_UNAVAILABLE : GATE_ABANDON_AGENT_LOST);
         c->agent_waiting = false;
         c->agent_connecting = false;
-        endpoint_close(p, &c->agent);
+        proxy_endpoint_close(p, &c->agent);
 }
 
-int agent_connect(struct proxy *p, struct conn *c)
+int proxy_agent_connect(struct proxy *p, struct conn *c)
 {
         bool in_progress = false;
         int fd, r;
@@ -95,7 +95,7 @@ int agent_connect(struct proxy *p, struct conn *c)
         c->agent_waiting = false;
         c->agent.fd = fd;
         c->agent_connecting = in_progress;
-        r = endpoint_add(p, &c->agent, EPOLLIN | (in_progress ? EPOLLOUT : 0));
+        r = proxy_endpoint_add(p, &c->agent, EPOLLIN | (in_progress ? EPOLLOUT : 0));
         if (r < 0) {
                 c->agent.fd = safe_close(c->agent.fd);
                 return r;
@@ -145,21 +145,21 @@ static int conn_update(struct proxy *p, struct conn *c)
         uint32_t host_ev = 0, agent_ev = 0;
         int r;
 
-        if (!host_throttled(c) && !c->host_eof)
+        if (!proxy_host_throttled(c) && !c->host_eof)
                 host_ev |= EPOLLIN;
         if (outq_pending(&c->host.out) > 0)
                 host_ev |= EPOLLOUT;
-        r = endpoint_watch(p, &c->host, host_ev);
+        r = proxy_endpoint_watch(p, &c->host, host_ev);
         if (r < 0)
                 return r;
 
         if (c->agent.fd < 0)
                 return 0;
-        if (!agent_throttled(c))
+        if (!proxy_agent_throttled(c))
                 agent_ev |= EPOLLIN;
         if (outq_pending(&c->agent.out) > 0 || c->agent_connecting)
                 agent_ev |= EPOLLOUT;
-        return endpoint_watch(p, &c->agent, agent_ev);
+        return proxy_endpoint_watch(p, &c->agent, agent_ev);
 }
 
 static int agent_connected(struct conn *c)
@@ -198,12 +198,12 @@ static void host_event(struct proxy *p, struct conn *c, uint32_t events)
                 goto close;
 
         if (events & EPOLLOUT) {
-                r = endpoint_flush(&c->host);
+                r = proxy_endpoint_flush(&c->host);
                 if (r < 0)
                         goto close;
         }
         if (!c->host_eof && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
-                r = endpoint_read(&c->host);
+                r = proxy_endpoint_read(&c->host);
                 if (r < 0)
                         goto close; /* the host is gone */
                 if (r > 0) {
@@ -213,13 +213,13 @@ static void host_event(struct proxy *p, struct conn *c, uint32_t events)
                 }
         }
         /* Frames may be waiting from an earlier throttle even without new bytes. */
-        r = endpoint_frames(p, &c->host);
+        r = proxy_endpoint_frames(p, &c->host);
         if (r < 0)
                 goto close;
         host_partial_track(c);
         /* Replies freed room on the host side: the agent side may go on. */
-        if (c->agent.fd >= 0 && endpoint_frames(p, &c->agent) < 0)
-                agent_lost(p, c, EPROTO);
+        if (c->agent.fd >= 0 && proxy_endpoint_frames(p, &c->agent) < 0)
+                proxy_agent_lost(p, c, EPROTO);
         if (c->closing || host_done(c))
                 goto close;
         r = conn_update(p, c);
@@ -239,33 +239,33 @@ static void agent_event(struct proxy *p, struct conn *c, uint32_t events)
         if (c->agent_connecting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
                 r = agent_connected(c);
                 if (r < 0) {
-                        agent_lost(p, c, r);
+                        proxy_agent_lost(p, c, r);
                         goto update;
                 }
         }
         if (events & EPOLLOUT) {
-                r = endpoint_flush(&c->agent);
+                r = proxy_endpoint_flush(&c->agent);
                 if (r < 0) {
-                        agent_lost(p, c, r);
+                        proxy_agent_lost(p, c, r);
                         goto update;
                 }
         }
         if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-                r = endpoint_read(&c->agent);
+                r = proxy_endpoint_read(&c->agent);
                 if (r != 0) {
                         /* Answers already received still go to the host first. */
-                        (void)endpoint_frames(p, &c->agent);
-                        agent_lost(p, c, r > 0 ? ECONNRESET : -r);
+                        (void)proxy_endpoint_frames(p, &c->agent);
+                        proxy_agent_lost(p, c, r > 0 ? ECONNRESET : -r);
                         goto update;
                 }
         }
-        r = endpoint_frames(p, &c->agent);
+        r = proxy_endpoint_frames(p, &c->agent);
         if (r < 0) {
-                agent_lost(p, c, r);
+                proxy_agent_lost(p, c, r);
                 goto update;
         }
         /* The agent's queue drained: host frames held back may now go. */
-        if (endpoint_frames(p, &c->host) < 0)
+        if (proxy_endpoint_frames(p, &c->host) < 0)
                 c->closing = true;
 update:
         if (c->closing || host_done(c) || conn_update(p, c) < 0)
@@ -281,13 +281,13 @@ static void conns_retry_agent(struct proxy *p)
                 next = c->next;
                 if (!c->agent_waiting)
                         continue;
-                r = agent_connect(p, c);
+                r = proxy_agent_connect(p, c);
                 if (r == 0 && c->agent_waiting && ++c->agent_retries < PROXY_AGENT_RETRIES)
                         continue;
                 if (r == 0 && c->agent_waiting)
                         r = -EAGAIN; /* busy for too long: treat as gone */
                 if (r < 0)
-                        agent_lost(p, c, -r);
+                        proxy_agent_lost(p, c, -r);
                 if (c->closing || conn_update(p, c) < 0)
                         conn_kill(p, c);
         }
@@ -310,7 +310,7 @@ static void accept_conns(struct proxy *p)
                                                            "open): pausing until one closes",
                                                     p->n_conns);
                                 p->accept_starved = true;
-                                if (endpoint_watch(p, &p->listener, 0) == 0)
+                                if (proxy_endpoint_watch(p, &p->listener, 0) == 0)
                                         p->accept_paused = true;
                         } else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
                                 log_warning(errno, "accept");
@@ -336,7 +336,7 @@ static void accept_conns(struct proxy *p)
                 c->id = ++p->next_conn_id;
                 c->host = (struct endpoint){ .kind = ENDPOINT_HOST, .fd = fd, .conn = c };
                 c->agent = (struct endpoint){ .kind = ENDPOINT_AGENT, .fd = -1, .conn = c };
-                r = endpoint_add(p, &c->host, EPOLLIN);
+                r = proxy_endpoint_add(p, &c->host, EPOLLIN);
                 if (r < 0) {
                         log_error(r, "watching a connection");
                         safe_close(fd);
@@ -344,7 +344,7 @@ static void accept_conns(struct proxy *p)
                 }
                 /* Connect now so the first request does not pay for it; if the agent
                  * is down, requests get UNAVAILABLE and the connect is retried. */
-                r = agent_connect(p, c);
+                r = proxy_agent_connect(p, c);
                 if (r < 0)
                         log_warning(r, "conn %" PRIu64 ": cannot reach the agent yet", c->id);
 
@@ -388,17 +388,17 @@ int proxy_run(const struct proxy_config *config, int listen_fd, int stop_fd, str
         if (epoll_fd < 0)
                 return -errno;
         p.epoll_fd = epoll_fd;
-        r = endpoint_add(&p, &p.listener, EPOLLIN);
+        r = proxy_endpoint_add(&p, &p.listener, EPOLLIN);
         if (r < 0)
                 return r;
-        r = endpoint_add(&p, &p.stop, EPOLLIN);
+        r = proxy_endpoint_add(&p, &p.stop, EPOLLIN);
         if (r < 0)
                 return r;
         timer_fd = proxy_timer();
         if (timer_fd < 0)
                 return timer_fd;
         p.timer = (struct endpoint){ .kind = ENDPOINT_TIMER, .fd = timer_fd };
-        r = endpoint_add(&p, &p.timer, EPOLLIN);
+        r = proxy_endpoint_add(&p, &p.timer, EPOLLIN);
         if (r < 0)
                 return r;
 
@@ -462,9 +462,9 @@ int proxy_run(const struct proxy_config *config, int listen_fd, int stop_fd, str
         /* What is in flight is recorded as abandoned, and the hosts still there
          * are told, before the connections close (and before the stop record). */
         for (struct conn *c = p.conns; c; c = c->next) {
-                inflight_abandon(&p, c, GATE_ABANDON_STOPPING);
+                proxy_inflight_abandon(&p, c, GATE_ABANDON_STOPPING);
                 if (c->host.fd >= 0)
-                        (void)endpoint_flush(&c->host);
+                        (void)proxy_endpoint_flush(&c->host);
         }
         while (p.conns)
                 conn_kill(&p, p.conns);

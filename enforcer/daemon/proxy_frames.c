@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The proxy's frames: each request to the gate, its ticket kept by stream id, each answer back to its ticket. */
+/* The proxy's frames: requests to the gate, stream id -> ticket, answers back to tickets. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -46,7 +46,7 @@ static bool inflight_room(struct proxy *p, struct conn *c)
 
 /* What is in flight on c will not be answered: the gate records why, and
  * renders what the host gets when it is owed an answer. */
-void inflight_abandon(struct proxy *p, struct conn *c, enum gate_abandon why)
+void proxy_inflight_abandon(struct proxy *p, struct conn *c, enum gate_abandon why)
 {
         struct gate_frame reply;
 
@@ -58,7 +58,7 @@ void inflight_abandon(struct proxy *p, struct conn *c, enum gate_abandon why)
                         log_error(r, "conn %" PRIu64 " stream %" PRIu32 ": its outcome cannot "
                                      "be recorded", c->id, c->inflight[i].stream_id);
                 if (why != GATE_ABANDON_HOST_CLOSED && c->host.fd >= 0)
-                        host_send_frame(c, &reply);
+                        proxy_host_send_frame(c, &reply);
         }
         c->n_inflight = 0;
 }
@@ -69,7 +69,7 @@ static void forward_request(struct proxy *p, struct conn *c, const struct ttrpc_
         int r;
 
         if (c->agent.fd < 0 && !c->agent_waiting) {
-                r = agent_connect(p, c);
+                r = proxy_agent_connect(p, c);
                 if (r < 0) {
                         struct gate_frame reply;
 
@@ -78,7 +78,7 @@ static void forward_request(struct proxy *p, struct conn *c, const struct ttrpc_
                         if (r < 0)
                                 log_error(r, "conn %" PRIu64 " stream %" PRIu32 ": its outcome "
                                              "cannot be recorded", c->id, f->header.stream_id);
-                        host_send_frame(c, &reply);
+                        proxy_host_send_frame(c, &reply);
                         return;
                 }
         }
@@ -86,10 +86,10 @@ static void forward_request(struct proxy *p, struct conn *c, const struct ttrpc_
         c->inflight[c->n_inflight++] = (struct inflight){ .stream_id = f->header.stream_id,
                                                           .ticket = t };
         /* The header sits right before the payload in the reader's buffer. */
-        r = endpoint_send(&c->agent, f->payload - TTRPC_HEADER_SIZE,
+        r = proxy_endpoint_send(&c->agent, f->payload - TTRPC_HEADER_SIZE,
                           TTRPC_HEADER_SIZE + f->header.length);
         if (r < 0)
-                agent_lost(p, c, r);
+                proxy_agent_lost(p, c, r);
 }
 
 /* One frame from the host. Returns <0 when the connection must be closed. */
@@ -117,7 +117,7 @@ static int host_frame(struct proxy *p, struct conn *c, const struct ttrpc_frame 
                           c->id, sid);
 
         if (o.action == GATE_REPLY)
-                host_send_frame(c, &o.reply);
+                proxy_host_send_frame(c, &o.reply);
         else
                 forward_request(p, c, f, o.ticket);
         return c->closing ? -EPIPE : 0;
@@ -151,34 +151,34 @@ static int agent_frame(struct proxy *p, struct conn *c, const struct ttrpc_frame
                                      "or outcome not recorded", c->id, sid);
                 inflight_remove(c, in);
                 if (ans.action == GATE_REPLACE) {
-                        host_send_frame(c, &ans.frame);
+                        proxy_host_send_frame(c, &ans.frame);
                         return 0;
                 }
         }
-        host_send(c, frame, frame_len);
+        proxy_host_send(c, frame, frame_len);
         return 0;
 }
 
-bool host_throttled(const struct conn *c)
+bool proxy_host_throttled(const struct conn *c)
 {
         return outq_pending(&c->host.out) >= PROXY_HIGH_WATER ||
                outq_pending(&c->agent.out) >= PROXY_HIGH_WATER;
 }
 
-bool agent_throttled(const struct conn *c)
+bool proxy_agent_throttled(const struct conn *c)
 {
         return outq_pending(&c->host.out) >= PROXY_HIGH_WATER;
 }
 
 /* Process every whole frame buffered on e, as far as the output queues allow. */
-int endpoint_frames(struct proxy *p, struct endpoint *e)
+int proxy_endpoint_frames(struct proxy *p, struct endpoint *e)
 {
         struct conn *c = e->conn;
         struct ttrpc_frame f;
         int r;
 
         for (;;) {
-                if (e->kind == ENDPOINT_HOST ? host_throttled(c) : agent_throttled(c))
+                if (e->kind == ENDPOINT_HOST ? proxy_host_throttled(c) : proxy_agent_throttled(c))
                         return 0;
                 r = ttrpc_reader_next(&e->in, &f);
                 if (r <= 0)

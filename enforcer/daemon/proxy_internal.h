@@ -82,34 +82,34 @@ struct proxy {
 /* ---- proxy_io.c ---- */
 
 /* Bring epoll's interest in e to events; add e to epoll. Return 0 or -errno. */
-int endpoint_watch(struct proxy *p, struct endpoint *e, uint32_t events);
-int endpoint_add(struct proxy *p, struct endpoint *e, uint32_t events);
+int proxy_endpoint_watch(struct proxy *p, struct endpoint *e, uint32_t events);
+int proxy_endpoint_add(struct proxy *p, struct endpoint *e, uint32_t events);
 /* Close e's socket, drop its buffers. */
-void endpoint_close(struct proxy *p, struct endpoint *e);
+void proxy_endpoint_close(struct proxy *p, struct endpoint *e);
 /* Queue bytes for a peer, writing at once when nothing is queued before them. */
-int endpoint_send(struct endpoint *e, const uint8_t *data, size_t len);
+int proxy_endpoint_send(struct endpoint *e, const uint8_t *data, size_t len);
 /* Read what is there. Returns 1 on EOF, 0 when drained for now, -errno on error. */
-int endpoint_read(struct endpoint *e);
+int proxy_endpoint_read(struct endpoint *e);
 /* Write what is queued, as far as the socket takes it. 0 or -errno. */
-int endpoint_flush(struct endpoint *e);
+int proxy_endpoint_flush(struct endpoint *e);
 /* Send to the host; a host that cannot take its answers is closed after this event. */
-void host_send(struct conn *c, const uint8_t *data, size_t len);
+void proxy_host_send(struct conn *c, const uint8_t *data, size_t len);
 /* A frame the gate made for the host, if it made one. */
-void host_send_frame(struct conn *c, const struct gate_frame *f);
+void proxy_host_send_frame(struct conn *c, const struct gate_frame *f);
 
 /* ---- proxy_frames.c ---- */
 
 /* What is in flight on c will not be answered: the gate records why and says what the host gets. */
-void inflight_abandon(struct proxy *p, struct conn *c, enum gate_abandon why);
+void proxy_inflight_abandon(struct proxy *p, struct conn *c, enum gate_abandon why);
 /* Process every whole frame buffered on e, as far as the output queues allow. */
-int endpoint_frames(struct proxy *p, struct endpoint *e);
+int proxy_endpoint_frames(struct proxy *p, struct endpoint *e);
 /* Whether a side's frames wait because the other side's output queue is full. */
-bool host_throttled(const struct conn *c);
-bool agent_throttled(const struct conn *c);
+bool proxy_host_throttled(const struct conn *c);
+bool proxy_agent_throttled(const struct conn *c);
 
 /* ---- proxy.c ---- */
 
 /* The agent side went away: what is in flight on it is answered UNAVAILABLE. */
-void agent_lost(struct proxy *p, struct conn *c, int error);
+void proxy_agent_lost(struct proxy *p, struct conn *c, int error);
 /* Connect c's agent side (or note that the agent's backlog is full). 0 or -errno. */
-int agent_connect(struct proxy *p, struct conn *c);
+int proxy_agent_connect(struct proxy *p, struct conn *c);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The proxy moving bytes: epoll interest, sends with an output queue behind them, reads into a frame reader. */
+/* The proxy moving bytes: epoll interest, sends behind an output queue, reads into frames. */
 #include <errno.h>
 #include <inttypes.h>
 #include <sys/epoll.h>
@@ -10,7 +10,7 @@
 #include "log.h"
 #include "proxy_internal.h"
 
-int endpoint_watch(struct proxy *p, struct endpoint *e, uint32_t events)
+int proxy_endpoint_watch(struct proxy *p, struct endpoint *e, uint32_t events)
 {
         struct epoll_event ev = { .events = events, .data.ptr = e };
 
@@ -22,7 +22,7 @@ int endpoint_watch(struct proxy *p, struct endpoint *e, uint32_t events)
         return 0;
 }
 
-int endpoint_add(struct proxy *p, struct endpoint *e, uint32_t events)
+int proxy_endpoint_add(struct proxy *p, struct endpoint *e, uint32_t events)
 {
         struct epoll_event ev = { .events = events, .data.ptr = e };
 
@@ -32,7 +32,7 @@ int endpoint_add(struct proxy *p, struct endpoint *e, uint32_t events)
         return 0;
 }
 
-void endpoint_close(struct proxy *p, struct endpoint *e)
+void proxy_endpoint_close(struct proxy *p, struct endpoint *e)
 {
         if (e->fd >= 0) {
                 (void)epoll_ctl(p->epoll_fd, EPOLL_CTL_DEL, e->fd, NULL);
@@ -44,7 +44,7 @@ void endpoint_close(struct proxy *p, struct endpoint *e)
 }
 
 /* Queue bytes for a peer, writing at once when nothing is queued before them. */
-int endpoint_send(struct endpoint *e, const uint8_t *data, size_t len)
+int proxy_endpoint_send(struct endpoint *e, const uint8_t *data, size_t len)
 {
         size_t done = 0;
 
@@ -67,7 +67,7 @@ int endpoint_send(struct endpoint *e, const uint8_t *data, size_t len)
 }
 
 /* Read what is there. Returns 1 on EOF, 0 when drained for now, -errno on error. */
-int endpoint_read(struct endpoint *e)
+int proxy_endpoint_read(struct endpoint *e)
 {
         for (int i = 0; i < PROXY_READS_PER_EVENT; i++) {
                 size_t want = ttrpc_reader_wanted(&e->in), avail;
@@ -95,7 +95,7 @@ int endpoint_read(struct endpoint *e)
         return 0;
 }
 
-int endpoint_flush(struct endpoint *e)
+int proxy_endpoint_flush(struct endpoint *e)
 {
         while (outq_pending(&e->out) > 0) {
                 size_t len;
@@ -110,9 +110,9 @@ int endpoint_flush(struct endpoint *e)
 }
 
 /* A host that cannot take its answers is closed once the current event is done. */
-void host_send(struct conn *c, const uint8_t *data, size_t len)
+void proxy_host_send(struct conn *c, const uint8_t *data, size_t len)
 {
-        int r = endpoint_send(&c->host, data, len);
+        int r = proxy_endpoint_send(&c->host, data, len);
 
         if (r < 0 && !c->closing) {
                 if (r != -EPIPE && r != -ECONNRESET)
@@ -122,8 +122,8 @@ void host_send(struct conn *c, const uint8_t *data, size_t len)
 }
 
 /* A frame the gate made for the host, if it made one. */
-void host_send_frame(struct conn *c, const struct gate_frame *f)
+void proxy_host_send_frame(struct conn *c, const struct gate_frame *f)
 {
         if (f->len > 0)
-                host_send(c, f->data, f->len);
+                proxy_host_send(c, f->data, f->len);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Fail-closed decoding of agent request payloads: the strict wire check, then protobuf-c under a budget. */
+/* Decoding agent request payloads: the strict wire check, then protobuf-c under a budget. */
 #include "agent_request.h"
 
 #include <errno.h>
