@@ -26,8 +26,3 @@ bool match_string(const struct match_env *env, const struct matcher *m, const ch
                 return false;
         }
 }
-
-bool match_cstr(const struct match_env *env, const struct matcher *m, const char *s)
-{
-        return match_string(env, m, s, strlen(s));
-}

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -77,7 +78,10 @@ int match_compile(struct load_ctx *c, struct match_env *env, const struct ynode 
 bool match_string(const struct match_env *env, const struct matcher *m, const char *s, size_t len);
 
 /* The same for a NUL-terminated s. */
-bool match_cstr(const struct match_env *env, const struct matcher *m, const char *s);
+static inline bool match_cstr(const struct match_env *env, const struct matcher *m, const char *s)
+{
+        return match_string(env, m, s, strlen(s));
+}
 
 /* Whether s matches regex re (anchored, full). */
 bool match_regex(const struct match_env *env, const pcre2_code *re, const char *s, size_t len);

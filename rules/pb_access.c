@@ -261,36 +261,3 @@ const char *pb_map_get(const ProtobufCMessage *m, const ProtobufCFieldDescriptor
         }
         return NULL;
 }
-
-const ProtobufCFieldDescriptor *pb_field_of(const ProtobufCMessage *m, const char *name)
-{
-        return m ? pb_field_static(m->descriptor, name) : NULL;
-}
-
-size_t pb_count_of(const ProtobufCMessage *m, const char *name)
-{
-        const ProtobufCFieldDescriptor *f = pb_field_of(m, name);
-
-        return f ? pb_count(m, f) : 0;
-}
-
-const ProtobufCMessage *pb_msg_of(const ProtobufCMessage *m, const char *name, size_t i)
-{
-        const ProtobufCFieldDescriptor *f = pb_field_of(m, name);
-
-        return f ? pb_msg(m, f, i) : NULL;
-}
-
-const char *pb_str_of(const ProtobufCMessage *m, const char *name, size_t i)
-{
-        const ProtobufCFieldDescriptor *f = pb_field_of(m, name);
-
-        return f ? pb_str(m, f, i) : "";
-}
-
-uint64_t pb_uint_of(const ProtobufCMessage *m, const char *name, size_t i)
-{
-        const ProtobufCFieldDescriptor *f = pb_field_of(m, name);
-
-        return f ? pb_uint(m, f, i) : 0;
-}

@@ -35,18 +35,6 @@ const ProtobufCFieldDescriptor *pb_field_static(const ProtobufCMessageDescriptor
                                                 const char *name);
 
 /*
- * By name, for names with static storage (pb_field_static): the field of m's
- * message called name, and its elements. m may be NULL; a field the message
- * does not have reads as unset (0 elements, NULL, "", 0), so callers whose
- * names the compiler checked against the schema need no checks of their own.
- */
-const ProtobufCFieldDescriptor *pb_field_of(const ProtobufCMessage *m, const char *name);
-size_t pb_count_of(const ProtobufCMessage *m, const char *name);
-const ProtobufCMessage *pb_msg_of(const ProtobufCMessage *m, const char *name, size_t i);
-const char *pb_str_of(const ProtobufCMessage *m, const char *name, size_t i);
-uint64_t pb_uint_of(const ProtobufCMessage *m, const char *name, size_t i);
-
-/*
  * Resolve "a.b.c" against d. Every step but the last must be a message field.
  * Returns 0, -ENOENT (with *ret_bad_step set to the step index) when a name
  * is unknown or a non-message is traversed, -E2BIG when too deep.
@@ -88,3 +76,45 @@ bool pb_field_is_text(const ProtobufCFieldDescriptor *f);
  * entry when the key repeats, as protobuf's map semantics say), or NULL. */
 const char *pb_map_get(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
                        const char *key);
+
+/*
+ * By name, for names with static storage (pb_field_static): the field of m's
+ * message called name, and its elements. m may be NULL; a field the message
+ * does not have reads as unset (0 elements, NULL, "", 0), so callers whose
+ * names the compiler checked against the schema need no checks of their own.
+ * Inline: the decision code calls them field by field.
+ */
+static inline const ProtobufCFieldDescriptor *pb_field_of(const ProtobufCMessage *m,
+                                                           const char *name)
+{
+        return m ? pb_field_static(m->descriptor, name) : NULL;
+}
+
+static inline size_t pb_count_of(const ProtobufCMessage *m, const char *name)
+{
+        const ProtobufCFieldDescriptor *f = pb_field_of(m, name);
+
+        return f ? pb_count(m, f) : 0;
+}
+
+static inline const ProtobufCMessage *pb_msg_of(const ProtobufCMessage *m, const char *name,
+                                                size_t i)
+{
+        const ProtobufCFieldDescriptor *f = pb_field_of(m, name);
+
+        return f ? pb_msg(m, f, i) : NULL;
+}
+
+static inline const char *pb_str_of(const ProtobufCMessage *m, const char *name, size_t i)
+{
+        const ProtobufCFieldDescriptor *f = pb_field_of(m, name);
+
+        return f ? pb_str(m, f, i) : "";
+}
+
+static inline uint64_t pb_uint_of(const ProtobufCMessage *m, const char *name, size_t i)
+{
+        const ProtobufCFieldDescriptor *f = pb_field_of(m, name);
+
+        return f ? pb_uint(m, f, i) : 0;
+}

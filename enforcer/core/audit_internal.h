@@ -68,25 +68,14 @@ struct audit_log {
         size_t pend_len;
 };
 
-/* ---- Building a line (audit_record.c) ---- */
+/* ---- Records (audit_record.c) ---- */
 
-/* ---- Building a line without allocating ---- */
+/* A record line being built in log->buf, without allocating. */
 struct line {
         char *p;
         size_t len, cap;
         bool overflow;
 };
-
-void audit_line_raw(struct line *l, const char *s, size_t n);
-void audit_line_str(struct line *l, const char *s);
-void audit_line_u64(struct line *l, uint64_t v);
-
-/* Start record seq of type in log->buf after the pending records, at time (NULL:
- * now): {"v":1,"seq":..,"time":..,"type":..; end it with ,"prev":..} and its
- * newline. audit_line_end() returns -ENOBUFS when it did not fit. */
-void audit_line_begin(struct audit_log *log, struct line *l, uint64_t seq, const char *type,
-                const struct timespec *time);
-int audit_line_end(struct audit_log *log, struct line *l);
 
 /* Encode the queued outcome events into the pending records (audit_prepare()). */
 int audit_encode_queued(struct audit_log *log);

@@ -23,7 +23,7 @@
 #include "hex.h"
 #include "pb_access.h"
 
-void audit_line_raw(struct line *l, const char *s, size_t n)
+static void line_raw(struct line *l, const char *s, size_t n)
 {
         if (l->overflow || n > l->cap - l->len) {
                 l->overflow = true;
@@ -33,17 +33,17 @@ void audit_line_raw(struct line *l, const char *s, size_t n)
         l->len += n;
 }
 
-void audit_line_str(struct line *l, const char *s)
+static void line_str(struct line *l, const char *s)
 {
-        audit_line_raw(l, s, strlen(s));
+        line_raw(l, s, strlen(s));
 }
 
-void audit_line_u64(struct line *l, uint64_t v)
+static void line_u64(struct line *l, uint64_t v)
 {
         char b[24];
         int n = snprintf(b, sizeof(b), "%" PRIu64, v);
 
-        audit_line_raw(l, b, (size_t)n);
+        line_raw(l, b, (size_t)n);
 }
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates), or 0. */
@@ -91,7 +91,7 @@ static bool line_json_string(struct line *l, const char *s, size_t n, size_t max
         bool cut = false;
         size_t i = 0;
 
-        audit_line_raw(l, "\"", 1);
+        line_raw(l, "\"", 1);
         while (i < n) {
                 size_t k = utf8_seq_len(u + i, n - i);
                 size_t step = k ? k : 1;
@@ -102,38 +102,38 @@ static bool line_json_string(struct line *l, const char *s, size_t n, size_t max
                         break;
                 }
                 if (k == 0)
-                        audit_line_raw(l, "\\ufffd", 6);
+                        line_raw(l, "\\ufffd", 6);
                 else if (k > 1)
-                        audit_line_raw(l, s + i, k);
+                        line_raw(l, s + i, k);
                 else if (u[i] == '"' || u[i] == '\\') {
                         esc[0] = '\\';
                         esc[1] = (char)u[i];
-                        audit_line_raw(l, esc, 2);
+                        line_raw(l, esc, 2);
                 } else if (u[i] == '\n')
-                        audit_line_raw(l, "\\n", 2);
+                        line_raw(l, "\\n", 2);
                 else if (u[i] == '\t')
-                        audit_line_raw(l, "\\t", 2);
+                        line_raw(l, "\\t", 2);
                 else if (u[i] == '\r')
-                        audit_line_raw(l, "\\r", 2);
+                        line_raw(l, "\\r", 2);
                 else if (u[i] < 0x20 || u[i] == 0x7f) {
                         snprintf(esc, sizeof(esc), "\\u%04x", u[i]);
-                        audit_line_raw(l, esc, 6);
+                        line_raw(l, esc, 6);
                 } else
-                        audit_line_raw(l, s + i, 1);
+                        line_raw(l, s + i, 1);
                 i += step;
         }
-        audit_line_raw(l, "\"", 1);
+        line_raw(l, "\"", 1);
         return cut;
 }
 
 /* ,"key":"value" or ,"key":null; a NUL-terminated value is read at most max+1 bytes far. */
 static bool line_field_cstr(struct line *l, const char *key, const char *v, size_t max)
 {
-        audit_line_raw(l, ",\"", 2);
-        audit_line_str(l, key);
-        audit_line_raw(l, "\":", 2);
+        line_raw(l, ",\"", 2);
+        line_str(l, key);
+        line_raw(l, "\":", 2);
         if (!v || !*v) {
-                audit_line_raw(l, "null", 4);
+                line_raw(l, "null", 4);
                 return false;
         }
         return line_json_string(l, v, strnlen(v, max + 1), max);
@@ -141,11 +141,11 @@ static bool line_field_cstr(struct line *l, const char *key, const char *v, size
 
 static bool line_field_bytes(struct line *l, const char *key, const char *v, size_t n, size_t max)
 {
-        audit_line_raw(l, ",\"", 2);
-        audit_line_str(l, key);
-        audit_line_raw(l, "\":", 2);
+        line_raw(l, ",\"", 2);
+        line_str(l, key);
+        line_raw(l, "\":", 2);
         if (!v) {
-                audit_line_raw(l, "null", 4);
+                line_raw(l, "null", 4);
                 return false;
         }
         return line_json_string(l, v, n, max);
@@ -153,10 +153,10 @@ static bool line_field_bytes(struct line *l, const char *key, const char *v, siz
 
 static void line_field_u64(struct line *l, const char *key, uint64_t v)
 {
-        audit_line_raw(l, ",\"", 2);
-        audit_line_str(l, key);
-        audit_line_raw(l, "\":", 2);
-        audit_line_u64(l, v);
+        line_raw(l, ",\"", 2);
+        line_str(l, key);
+        line_raw(l, "\":", 2);
+        line_u64(l, v);
 }
 
 /* The hot-path digest: the context is on the stack, nothing is allocated. */
@@ -177,7 +177,7 @@ int audit_sha256_hex(const void *buf, size_t len, char ret[AUDIT_HASH_HEX + 1])
         return fast_sha256_hex(buf, len, ret);
 }
 
-void audit_line_begin(struct audit_log *log, struct line *l, uint64_t seq, const char *type,
+static void line_begin(struct audit_log *log, struct line *l, uint64_t seq, const char *type,
                 const struct timespec *time)
 {
         struct timespec ts;
@@ -194,20 +194,20 @@ void audit_line_begin(struct audit_log *log, struct line *l, uint64_t seq, const
 
         *l = (struct line){ .p = log->buf + log->pend_len,
                             .cap = AUDIT_LINE_MAX - 1 /* room for '\n' */ };
-        audit_line_str(l, "{\"v\":1,\"seq\":");
-        audit_line_u64(l, seq);
-        audit_line_str(l, ",\"time\":\"");
-        audit_line_str(l, t);
-        audit_line_str(l, "\",\"type\":\"");
-        audit_line_str(l, type);
-        audit_line_raw(l, "\"", 1);
+        line_str(l, "{\"v\":1,\"seq\":");
+        line_u64(l, seq);
+        line_str(l, ",\"time\":\"");
+        line_str(l, t);
+        line_str(l, "\",\"type\":\"");
+        line_str(l, type);
+        line_raw(l, "\"", 1);
 }
 
-int audit_line_end(struct audit_log *log, struct line *l)
+static int line_end(struct audit_log *log, struct line *l)
 {
-        audit_line_str(l, ",\"prev\":\"");
-        audit_line_str(l, log->head);
-        audit_line_str(l, "\"}");
+        line_str(l, ",\"prev\":\"");
+        line_str(l, log->head);
+        line_str(l, "\"}");
         if (l->overflow)
                 return -ENOBUFS; /* the bounds above make this a programming error */
         l->p[l->len++] = '\n';
@@ -257,7 +257,7 @@ int audit_append(struct audit_log *log, const struct audit_event *ev)
         if (r < 0)
                 return r;
 
-        audit_line_begin(log, &l, log->next_seq, "decision", NULL);
+        line_begin(log, &l, log->next_seq, "decision", NULL);
         line_field_u64(&l, "conn", ev->conn_id);
         line_field_u64(&l, "stream", ev->stream_id);
         if (line_field_bytes(&l, "service", ev->service, ev->service_len, AUDIT_NAME_MAX))
@@ -271,36 +271,36 @@ int audit_append(struct audit_log *log, const struct audit_event *ev)
                 cut[n_cut++] = "container_id";
         if (line_field_cstr(&l, "exec_id", pb_str_of(ev->request, "exec_id", 0), AUDIT_NAME_MAX))
                 cut[n_cut++] = "exec_id";
-        audit_line_str(&l, ",\"decision\":\"");
-        audit_line_str(&l, decision);
-        audit_line_str(&l, ev->forwarded ? "\",\"forwarded\":true" : "\",\"forwarded\":false");
-        audit_line_str(&l, ",\"mode\":\"");
-        audit_line_str(&l, mode);
-        audit_line_raw(&l, "\"", 1);
+        line_str(&l, ",\"decision\":\"");
+        line_str(&l, decision);
+        line_str(&l, ev->forwarded ? "\",\"forwarded\":true" : "\",\"forwarded\":false");
+        line_str(&l, ",\"mode\":\"");
+        line_str(&l, mode);
+        line_raw(&l, "\"", 1);
         if (line_field_cstr(&l, "rule", ev->rule_id, AUDIT_NAME_MAX))
                 cut[n_cut++] = "rule";
         if (line_field_cstr(&l, "reason", ev->reason, AUDIT_REASON_MAX))
                 cut[n_cut++] = "reason";
-        audit_line_str(&l, ",\"policy\":");
-        audit_line_str(&l, log->policy);
-        audit_line_str(&l, ",\"tee\":");
-        audit_line_str(&l, log->tee);
-        audit_line_str(&l, ",\"request_sha256\":\"");
-        audit_line_str(&l, digest);
-        audit_line_raw(&l, "\"", 1);
+        line_str(&l, ",\"policy\":");
+        line_str(&l, log->policy);
+        line_str(&l, ",\"tee\":");
+        line_str(&l, log->tee);
+        line_str(&l, ",\"request_sha256\":\"");
+        line_str(&l, digest);
+        line_raw(&l, "\"", 1);
         line_field_u64(&l, "request_bytes", ev->payload_len);
         if (n_cut > 0) {
-                audit_line_str(&l, ",\"truncated\":[");
+                line_str(&l, ",\"truncated\":[");
                 for (size_t i = 0; i < n_cut; i++) {
                         if (i > 0)
-                                audit_line_raw(&l, ",", 1);
-                        audit_line_raw(&l, "\"", 1);
-                        audit_line_str(&l, cut[i]);
-                        audit_line_raw(&l, "\"", 1);
+                                line_raw(&l, ",", 1);
+                        line_raw(&l, "\"", 1);
+                        line_str(&l, cut[i]);
+                        line_raw(&l, "\"", 1);
                 }
-                audit_line_raw(&l, "]", 1);
+                line_raw(&l, "]", 1);
         }
-        r = audit_line_end(log, &l);
+        r = line_end(log, &l);
         if (r < 0)
                 return r;
         return audit_commit(log, &l, log->next_seq, false);
@@ -312,18 +312,18 @@ int audit_lifecycle(struct audit_log *log, const char *type)
         struct line l;
         int r;
 
-        audit_line_begin(log, &l, log->next_seq, type, NULL);
-        audit_line_str(&l, ",\"policy\":");
-        audit_line_str(&l, log->policy);
-        audit_line_str(&l, ",\"tee\":");
-        audit_line_str(&l, log->tee);
+        line_begin(log, &l, log->next_seq, type, NULL);
+        line_str(&l, ",\"policy\":");
+        line_str(&l, log->policy);
+        line_str(&l, ",\"tee\":");
+        line_str(&l, log->tee);
         if (strcmp(type, "stop") != 0) {
-                audit_line_str(&l, ",\"ccgate_version\":");
+                line_str(&l, ",\"ccgate_version\":");
                 (void)line_json_string(&l, CCGATE_VERSION, strlen(CCGATE_VERSION), AUDIT_NAME_MAX);
-                audit_line_str(&l, ",\"hooks\":");
-                audit_line_str(&l, log->hooks);
+                line_str(&l, ",\"hooks\":");
+                line_str(&l, log->hooks);
         }
-        r = audit_line_end(log, &l);
+        r = line_end(log, &l);
         if (r < 0)
                 return r;
         return audit_commit(log, &l, log->next_seq, true);
@@ -398,24 +398,24 @@ static int encode_outcome(struct audit_log *log, const struct audit_queued *q)
                 if (r < 0)
                         return r;
         }
-        audit_line_begin(log, &l, log->next_seq, "outcome", &q->time);
+        line_begin(log, &l, log->next_seq, "outcome", &q->time);
         l.cap = AUDIT_OUTCOME_LINE_MAX - 1;
         line_field_u64(&l, "conn", ev->conn_id);
         line_field_u64(&l, "stream", ev->stream_id);
         (void)line_field_cstr(&l, "request", ev->request_name, AUDIT_NAME_MAX);
         line_field_u64(&l, "decision_seq", ev->decision_seq);
-        audit_line_str(&l, ",\"outcome\":\"");
-        audit_line_str(&l, outcome_name(ev->outcome));
-        audit_line_str(&l, "\",\"code\":");
+        line_str(&l, ",\"outcome\":\"");
+        line_str(&l, outcome_name(ev->outcome));
+        line_str(&l, "\",\"code\":");
         if (ev->has_code) {
                 char b[16];
                 int n = snprintf(b, sizeof(b), "%" PRId32, ev->code);
 
-                audit_line_raw(&l, b, (size_t)n);
+                line_raw(&l, b, (size_t)n);
         } else
-                audit_line_str(&l, "null");
+                line_str(&l, "null");
         (void)line_field_cstr(&l, "why", ev->why, AUDIT_NAME_MAX);
-        r = audit_line_end(log, &l);
+        r = line_end(log, &l);
         if (r < 0)
                 return r;
         r = audit_sha256_hex(l.p, l.len - 1, hash);
