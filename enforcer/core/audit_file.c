@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -331,9 +332,13 @@ static int log_init(struct audit_log *log, const struct audit_options *o)
         if (r < 0)
                 return r;
 
-        log->buf = malloc(AUDIT_PENDING_MAX + AUDIT_LINE_MAX + 1);
-        if (!log->buf)
-                return -ENOMEM;
+        /* Mapped, not malloc'ed: its pages cost memory only as records fill them. */
+        log->buf = mmap(NULL, AUDIT_BUF_LEN, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (log->buf == MAP_FAILED) {
+                log->buf = NULL;
+                return -errno;
+        }
         return 0;
 }
 
@@ -441,7 +446,8 @@ struct audit_log *audit_close(struct audit_log *log)
                 (void)fsync(log->fd);
         safe_close(log->fd);
         safe_close(log->dir_fd);
-        free(log->buf);
+        if (log->buf)
+                (void)munmap(log->buf, AUDIT_BUF_LEN);
         free(log->base);
         free(log);
         return NULL;

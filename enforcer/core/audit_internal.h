@@ -21,6 +21,8 @@
  * waiting to be written ahead of the next record. */
 #define AUDIT_QUEUE_MAX 256u
 #define AUDIT_PENDING_MAX (64u * 1024u)
+/* log->buf: the pending records, then the record being built. */
+#define AUDIT_BUF_LEN (AUDIT_PENDING_MAX + AUDIT_LINE_MAX + 1)
 /* Longest outcome record: its fixed fields, a request name, a why. */
 #define AUDIT_OUTCOME_LINE_MAX 1024u
 
@@ -61,8 +63,8 @@ struct audit_log {
         /*
          * buf[0..pend_len) holds records already encoded and chained (head and
          * next_seq include them) but not yet written; the record being built
-         * follows them, and one write(2) takes both. AUDIT_PENDING_MAX +
-         * AUDIT_LINE_MAX + 1 bytes; also read_tail()'s buffer at open.
+         * follows them, and one write(2) takes both. AUDIT_BUF_LEN bytes; also
+         * read_tail()'s buffer at open.
          */
         char *buf;
         size_t pend_len;

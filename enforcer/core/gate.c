@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "agent.pb-c.h"
 #include "agent_api.h"
@@ -14,6 +15,15 @@
 #include "audit.h"
 #include "gate_internal.h"
 #include "ttrpc_msg.h"
+
+/* One mapping: the held state changes, the tickets, their free lists (in that order). */
+#define GATE_MAP_LEN                                                                    \
+        (GATE_EFFECTS_MAX * sizeof(struct policy_effect) +                              \
+         GATE_TICKETS_MAX * (sizeof(struct gate_ticket) + sizeof(uint32_t)) +           \
+         GATE_EFFECTS_MAX * sizeof(uint16_t))
+
+_Static_assert(GATE_EFFECTS_MAX * sizeof(struct policy_effect) % _Alignof(struct gate_ticket) == 0,
+               "the tickets follow the effects in one mapping");
 
 /* Decode memory kept resident between requests; beyond it pages are returned. */
 #define GATE_ARENA_KEEP (256u * 1024u)
@@ -95,20 +105,19 @@ int gate_init(struct gate *g, const struct policy *policy, struct audit_log *aud
               const char *deny_all_reason)
 {
         _cleanup_(policy_state_freep) struct policy_state *state = NULL;
-        _cleanup_free_ struct gate_ticket *tickets = NULL;
-        _cleanup_free_ uint32_t *free_tickets = NULL;
-        _cleanup_free_ struct policy_effect *effects = NULL;
-        _cleanup_free_ uint16_t *free_effects = NULL;
+        void *map;
         int r;
 
         state = policy_state_new();
-        /* Allocated once; pages are touched only as tickets are first used. */
-        tickets = calloc(GATE_TICKETS_MAX, sizeof(*tickets));
-        free_tickets = calloc(GATE_TICKETS_MAX, sizeof(*free_tickets));
-        effects = calloc(GATE_EFFECTS_MAX, sizeof(*effects));
-        free_effects = calloc(GATE_EFFECTS_MAX, sizeof(*free_effects));
-        if (!state || !tickets || !free_tickets || !effects || !free_effects)
+        if (!state)
                 return -ENOMEM;
+        /* The held state changes, the tickets and their free lists, reserved once:
+         * pages of zeros that cost memory only as they are first used (calloc
+         * could hand out, and clear, heap the policy's loading left behind). */
+        map = mmap(NULL, GATE_MAP_LEN, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (map == MAP_FAILED)
+                return -errno;
 
         *g = (struct gate){
                 .policy = policy,
@@ -117,18 +126,20 @@ int gate_init(struct gate *g, const struct policy *policy, struct audit_log *aud
                 .ticket_limit = GATE_TICKETS_MAX,
                 .n_free_effects = GATE_EFFECTS_MAX,
         };
-        for (uint32_t i = 0; i < GATE_EFFECTS_MAX; i++)
-                free_effects[i] = (uint16_t)(GATE_EFFECTS_MAX - 1 - i);
         /* Room for the decoded envelope (which copies the payload) on top of the
          * agent request's own decode budget. */
         r = arena_init(&g->arena, AGENT_DECODE_MAX_BYTES + 2u * TTRPC_MAX_FRAME, GATE_ARENA_KEEP);
-        if (r < 0)
+        if (r < 0) {
+                (void)munmap(map, GATE_MAP_LEN);
                 return r;
+        }
         g->state = TAKE_PTR(state);
-        g->tickets = TAKE_PTR(tickets);
-        g->free_tickets = TAKE_PTR(free_tickets);
-        g->effects = TAKE_PTR(effects);
-        g->free_effects = TAKE_PTR(free_effects);
+        g->effects = map;
+        g->tickets = (struct gate_ticket *)(g->effects + GATE_EFFECTS_MAX);
+        g->free_tickets = (uint32_t *)(g->tickets + GATE_TICKETS_MAX);
+        g->free_effects = (uint16_t *)(g->free_tickets + GATE_TICKETS_MAX);
+        for (uint32_t i = 0; i < GATE_EFFECTS_MAX; i++)
+                g->free_effects[i] = (uint16_t)(GATE_EFFECTS_MAX - 1 - i);
         return 0;
 }
 
@@ -155,10 +166,8 @@ void gate_done(struct gate *g)
         policy_state_free(g->state);
         policy_free(g->owned_policy);
         arena_done(&g->arena);
-        free(g->tickets);
-        free(g->free_tickets);
-        free(g->effects);
-        free(g->free_effects);
+        if (g->effects)
+                (void)munmap(g->effects, GATE_MAP_LEN);
         memset(g, 0, sizeof(*g));
 }
 
