@@ -370,7 +370,7 @@ static int container_build(struct gen_ctx *c, const struct gnode *cn, const char
                 gc->cwd_from = wd && wd[0] ? "the image config's WorkingDir" : "containerd's default";
         }
         gc->cwd = gm_exact(wd && wd[0] ? wd : "/");
-        if ((r = gen_user_of(c, sc, psc, cfg, false, cn, path, gc)) < 0 ||
+        if ((r = gen_user_of(c, sc, psc, cfg, false, gnode_get(cn, "image"), path, gc)) < 0 ||
             (r = gen_capabilities(c, sc, path, gc)) < 0)
                 return r;
         if ((v = gnode_get(sc, "allowPrivilegeEscalation"))) {

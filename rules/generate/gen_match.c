@@ -85,6 +85,10 @@ int gm_any_of(struct pool *pool, const struct gmatch *alts, size_t n, struct gma
         size_t k = 0;
         bool exact = true;
 
+        if (n == 1) {
+                *ret = alts[0];
+                return 0;
+        }
         for (size_t i = 0; i < n; i++)
                 exact &= alts[i].kind == GM_EXACT || alts[i].kind == GM_ONE_OF;
         if (exact) {

@@ -120,7 +120,7 @@ int gen_user_of(struct gen_ctx *c, const struct gnode *sc, const struct gnode *p
                 uid = strtoll(image_user, &end, 10);
                 if (end == image_user || (*end && *end != ':'))
                         return gnode_error(c->err, at,
-                                           "%s: the image's USER is \"%s\", a name: with guest "
+                                           "%s.image: the image's USER is \"%s\", a name: with guest "
                                            "pull the node has no /etc/passwd to resolve it (genpolicy "
                                            "refuses it too); set securityContext.runAsUser and "
                                            "runAsGroup", path, image_user);
@@ -235,9 +235,13 @@ int gen_capabilities(struct gen_ctx *c, const struct gnode *sc, const char *path
                                 if (!have && n < all->n + dflt->n + 64)
                                         v[n++] = cap;
                         } else {
+                                /* containerd WithDroppedCapabilities keeps the others' order. */
                                 for (size_t k = 0; k < n; k++)
-                                        if (strcmp(v[k], cap) == 0)
-                                                v[k--] = v[--n];
+                                        if (strcmp(v[k], cap) == 0) {
+                                                memmove(&v[k], &v[k + 1], (n - k - 1) * sizeof(*v));
+                                                n--;
+                                                break;
+                                        }
                         }
                 }
         }

@@ -221,7 +221,8 @@ static int emptydir_mount(struct gen_ctx *c, struct gen_container *gc, const str
                 st.n_driver_options = dopt->n;
                 if (!enc) {
                         /* genpolicy-settings.json emptyDir_plain */
-                        st.options = (const char *const[]){ "discard" };
+                        static const char *const discard[] = { "discard" };
+                        st.options = discard;
                         st.n_options = 1;
                 }
                 if (!point)
