@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""`ccgate policy generate` end to end, with real files and the real ccgate.
+
+- Every corpus pod, for each runtime its lifecycles use: the generated policy is
+  `ccgate policy check --strict` clean (the Go shim's deployment allows SetPolicy,
+  pinned to the pod's agent policy, and check warns about it: that warning and no other).
+- The examples' pod.yaml (placeholder digests, given by a JSON image file) give the
+  policies the corpus copies give, but for the digests and comments.
+- A docker-archive tar gives what the OCI layout gives.
+- --initdata writes a document `ccgate policy digest --for initdata` accepts, with the
+  SNP/TDX values it prints.
+- Errors: a tag-only image names the image, its position and the digest to pin.
+
+Usage: cli_test.py GENERATE CCGATE SOURCE_ROOT LAYOUTS_DIR
+(GENERATE is the command: `ccgate policy generate`, or the test driver.)
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+GEN, CCGATE, ROOT, LAYOUTS = sys.argv[1:5]
+CORPUS = os.path.join(ROOT, "tests", "corpus")
+GEN_CMD = GEN.split()
+
+# Where the examples' placeholder digests stand for the corpus's images.
+EXAMPLE_DIGESTS = {
+    "sha256:5f0b6e1a4c1e3d2a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a":
+        "docker.io/nginxinc/nginx-unprivileged",
+    "sha256:2f3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9012a3b4c5d6e7f809":
+        "cr.fluentbit.io/fluent/fluent-bit",
+    "sha256:9ae97d36d26566ff84e8893c64a6dc4fe8ca6d1144bf5b87b2b85a32def253c7":
+        "docker.io/library/busybox",
+}
+
+failures = 0
+
+
+def fail(msg):
+    global failures
+    failures += 1
+    print("FAIL: " + msg)
+
+
+def layouts():
+    out = []
+    for d in sorted(os.listdir(LAYOUTS)):
+        out += ["--images", os.path.join(LAYOUTS, d)]
+    return out
+
+
+def generate(args, expect_ok=True):
+    p = subprocess.run(GEN_CMD + args, capture_output=True, text=True)
+    if expect_ok and p.returncode != 0:
+        fail("%s: exit %d: %s" % (" ".join(args[-1:]), p.returncode, p.stderr.strip()))
+    return p
+
+
+def lifecycle_runtimes(pod):
+    rts = {}
+    for f in sorted(os.listdir(os.path.join(CORPUS, pod))):
+        if f.endswith(".json"):
+            with open(os.path.join(CORPUS, pod, f)) as fh:
+                lc = json.load(fh)
+            rts[lc["runtime_id"]] = lc["config"].get("emptydir_mode", "block-encrypted")
+    return rts
+
+
+def without_comments(text):
+    """The policy's meaning: YAML without comments or trailing blanks."""
+    out = []
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        line = re.sub(r'\s+#\s.*$', "", line)
+        out.append(line.rstrip())
+    return "\n".join(out)
+
+
+def check_corpus(tmp):
+    pods = sorted(d for d in os.listdir(CORPUS) if os.path.isfile(os.path.join(CORPUS, d, "pod.yaml")))
+    for pod in pods:
+        for rt, mode in lifecycle_runtimes(pod).items():
+            settings = os.path.join(tmp, "settings-%s.yaml" % mode)
+            with open(settings, "w") as f:
+                f.write("kata:\n  emptydir_mode: %s\n" % mode)
+            out = os.path.join(tmp, "%s-%s.yaml" % (pod, rt))
+            p = generate(layouts() + ["--settings", settings, "--runtime", rt, "--logs", "allow",
+                                      "--output", out, os.path.join(CORPUS, pod, "pod.yaml")])
+            if p.returncode:
+                continue
+            c = subprocess.run([CCGATE, "policy", "check", "--quiet", "--strict", out],
+                               capture_output=True, text=True)
+            want = ""
+            if pod == "deployment" and rt == "go-shim":
+                want = ("warning: SetPolicyRequest is allowed: the host may replace the policy "
+                        "inside the agent\n")
+            if c.stderr != want or c.returncode != (1 if want else 0):
+                fail("%s/%s: policy check: exit %d: %s" % (pod, rt, c.returncode, c.stderr))
+
+
+def check_examples(tmp):
+    with open(os.path.join(CORPUS, "images.json")) as f:
+        corpus_images = json.load(f)["images"]
+    by_name = {i["name"]: i for i in corpus_images}
+    images = []
+    for digest, name in EXAMPLE_DIGESTS.items():
+        i = dict(by_name[name])
+        i["digest"] = digest
+        images.append(i)
+    path = os.path.join(tmp, "example-images.json")
+    with open(path, "w") as f:
+        json.dump({"images": images}, f)
+    for ex in ("web", "sidecar", "locked"):
+        a = generate(["--images", path, os.path.join(ROOT, "examples", ex, "pod.yaml")])
+        b = generate(layouts() + [os.path.join(CORPUS, ex, "pod.yaml")])
+        if a.returncode or b.returncode:
+            continue
+        ta = without_comments(a.stdout)
+        for digest, name in EXAMPLE_DIGESTS.items():
+            ta = ta.replace(digest, by_name[name]["digest"])
+        if ta != without_comments(b.stdout):
+            fail("examples/%s/pod.yaml and tests/corpus/%s/pod.yaml give different policies" % (ex, ex))
+
+
+def check_archive(tmp):
+    subprocess.run(["/usr/bin/python3", os.path.join(CORPUS, "mkimages.py"),
+                    "--docker-archive", os.path.join(tmp, "tars")], check=True, capture_output=True)
+    tars = sorted(os.path.join(tmp, "tars", t) for t in os.listdir(os.path.join(tmp, "tars")))
+    pod = os.path.join(CORPUS, "sidecar", "pod.yaml")
+    a = generate(sum((["--images", t] for t in tars), []) + [pod])
+    b = generate(layouts() + [pod])
+    if without_comments(a.stdout) != without_comments(b.stdout):
+        fail("a docker-archive tar and the OCI layout give different policies")
+
+
+def check_initdata(tmp):
+    doc = os.path.join(tmp, "initdata.toml")
+    p = generate(layouts() + ["--initdata", doc, os.path.join(CORPUS, "web", "pod.yaml")])
+    if p.returncode:
+        return
+    for tee, label in (("snp", "snp-host-data"), ("tdx", "tdx-mrconfigid")):
+        d = subprocess.run([CCGATE, "policy", "digest", "--initdata-for", tee, doc],
+                           capture_output=True, text=True)
+        if d.returncode or ("%s: %s" % (label, d.stdout.strip())) not in p.stdout + p.stderr:
+            fail("--initdata: %s value %r not printed by generate: %s" % (tee, d.stdout, p.stderr))
+    d = subprocess.run([CCGATE, "policy", "digest", "--for", "initdata", doc], capture_output=True,
+                       text=True)
+    if d.returncode or "policy: [data] \"ccgate.yaml\", %d bytes" % len(p.stdout.encode()) not in d.stdout:
+        fail("--initdata: the document does not carry the policy printed: %s" % d.stdout)
+
+
+def check_errors(tmp):
+    pod = os.path.join(tmp, "tag.yaml")
+    with open(os.path.join(CORPUS, "deployment", "pod.yaml")) as f:
+        text = f.read()
+    with open(pod, "w") as f:
+        f.write(re.sub(r"@sha256:[0-9a-f]{64}", "", text))
+    p = generate(layouts() + [pod], expect_ok=False)
+    want = ("%s:39:18: spec.template.spec.containers[0].image: \"redis:7.4.2\" names a tag, and the "
+            "guest pulls the string the pod gives; pin it in the pod: \"redis:7.4.2@sha256:"
+            "94c40ee9e3a97d58d3b86fc4af3c6438f4fd2e89b46d77b1e437242207bfc09c\" (from %s/"
+            "docker.io_library_redis_7.4.2)" % (pod, LAYOUTS))
+    if p.returncode == 0 or want not in p.stderr:
+        fail("tag-only image: exit %d, %s" % (p.returncode, p.stderr))
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        check_corpus(tmp)
+        check_examples(tmp)
+        check_archive(tmp)
+        check_initdata(tmp)
+        check_errors(tmp)
+    print("%d failures" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
