@@ -132,6 +132,26 @@ static int args_of(struct gen_ctx *c, const struct gnode *cn, const char *path, 
         return 0;
 }
 
+/* "<container id>.<what>", within the 64 characters of a rule id (names can be 63). */
+static const char *exec_id(struct gen_ctx *c, const struct gen_container *gc, const char *what)
+{
+        size_t room = 64 - strlen(what) - 1;
+
+        if (strlen(gc->id) <= room)
+                return P(c, "%s.%s", gc->id, what);
+        /* Shortened: the exec's index keeps it unique. */
+        return P(c, "%.*s:%zu.%s", (int)(room - 4), gc->id, gc->n_execs, what);
+}
+
+/* A container name is a DNS label (Kubernetes validates it): it names rules. */
+static bool dns_label(const char *s)
+{
+        size_t n = strlen(s);
+
+        return n >= 1 && n <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n &&
+               s[0] != '-' && s[n - 1] != '-';
+}
+
 static int add_exec(struct gen_ctx *c, struct gen_container *gc, const char *id, const char *reason,
                     const char *from, const struct gnode *argv, const char *const *cli, size_t n_cli,
                     const struct gen_envset *env, bool expand)
@@ -187,7 +207,7 @@ static int execs_of(struct gen_ctx *c, const struct gnode *cn, const char *path,
                 if (cmd->n == 0)
                         continue;
                 /* kubelet ExpandContainerCommandOnlyStatic for exec probes. */
-                if ((r = add_exec(c, gc, P(c, "%s.%.*s", gc->id, (int)(strlen(probes[i]) - 5), probes[i]),
+                if ((r = add_exec(c, gc, exec_id(c, gc, P(c, "%.*s", (int)(strlen(probes[i]) - 5), probes[i])),
                                   P(c, "kubelet's exec %s", probes[i]), P(c, "%s.exec.command", pp),
                                   cmd, NULL, 0, env, true)) < 0)
                         return r;
@@ -202,7 +222,7 @@ static int execs_of(struct gen_ctx *c, const struct gnode *cn, const char *path,
                 if (!(cmd = gnode_get(gnode_get(h, "exec"), "command")) || cmd->type != GNODE_SEQ ||
                     cmd->n == 0)
                         continue;
-                if ((r = add_exec(c, gc, P(c, "%s.%s", gc->id, i == 0 ? "post-start" : "pre-stop"),
+                if ((r = add_exec(c, gc, exec_id(c, gc, i == 0 ? "post-start" : "pre-stop"),
                                   P(c, "kubelet's %s hook", hooks[i]), P(c, "%s.exec.command", hp),
                                   cmd, NULL, 0, env, false)) < 0)
                         return r;
@@ -212,7 +232,7 @@ static int execs_of(struct gen_ctx *c, const struct gnode *cn, const char *path,
                 struct gen_exec *x;
                 if (strcmp(a->container, gc->name) != 0)
                         continue;
-                if ((r = add_exec(c, gc, P(c, "%s.allow-exec.%zu", gc->id, i + 1),
+                if ((r = add_exec(c, gc, exec_id(c, gc, P(c, "allow-exec.%zu", i + 1)),
                                   "the tenant allows this command (kubectl exec)",
                                   P(c, "--allow-exec %s", a->container), NULL, a->argv, a->argc, env,
                                   false)) < 0)
@@ -337,6 +357,10 @@ static int container_build(struct gen_ctx *c, const struct gnode *cn, const char
         if (!gnode_get(cn, "name") ||
             (r = gnode_str(c->err, gnode_get(cn, "name"), P(c, "%s.name", path), &gc->name)) < 0)
                 return gnode_error(c->err, cn, "%s.name: missing", path);
+        if (!dns_label(gc->name))
+                return gnode_error(c->err, gnode_get(cn, "name"),
+                                   "%s.name: \"%s\" is not a DNS label (1-63 of a-z, 0-9 and -), "
+                                   "which Kubernetes requires", path, gc->name);
         for (size_t i = 0; i + 1 < c->pod->n_containers; i++)
                 if (strcmp(c->pod->containers[i].name, gc->name) == 0 && !c->pod->containers[i].sandbox)
                         return gnode_error(c->err, gnode_get(cn, "name"),

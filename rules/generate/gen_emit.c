@@ -227,6 +227,13 @@ static void part_storages(struct gtext *t, const struct gen_container *gc)
         }
 }
 
+static void part_devices(struct gtext *t, const struct gen_container *gc)
+{
+        (void)gc;
+        /* Devices come from device plugins and CDI, which the generator refuses. */
+        gtext_puts(t, "    devices: []  # the pod asks for no devices\n");
+}
+
 static void kv_map(struct gtext *t, const char *key, const struct gen_kv *v, size_t n)
 {
         if (!n) {
@@ -313,6 +320,7 @@ static const struct container_part {
         { "user", part_user },         { "capabilities", part_caps },
         { "flags", part_flags },       { "namespaces", part_namespaces },
         { "mounts", part_mounts },     { "storages", part_storages },
+        { "devices", part_devices },
         { "sysctls", part_sysctls },   { "annotations", part_annotations },
         { "seccomp", part_seccomp },   { "streams", part_streams },
         { "exec", part_exec },

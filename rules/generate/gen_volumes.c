@@ -88,7 +88,7 @@ static int add_copy(struct gen_ctx *c, const char *id, const char *re, bool file
                         taken = strcmp(pod->copies[i].id, uid) == 0;
                 if (!taken)
                         break;
-                uid = P(c, "%.56s~%u", id, k);
+                uid = P(c, "%.56s:%u", id, k);
         }
         if (!uid || !(cp = GEN_PUSH(c, pod->copies, pod->n_copies, pod->cap_copies)))
                 return gen_nomem(c);

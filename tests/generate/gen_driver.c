@@ -34,7 +34,7 @@ int main(int argc, char **argv)
         struct gen_request rq = { .logs = GEN_LOGS_DENY };
         struct gen_output out = { 0 };
         struct policy_error err = { 0 };
-        const char *settings = NULL, *initdata = NULL, *output = NULL;
+        const char *settings = NULL, *initdata = NULL, *output = NULL, *algorithm = "sha256";
         const char *images[32], *files[32];
         size_t n_images = 0, n_files = 0;
         int r;
@@ -60,6 +60,8 @@ int main(int argc, char **argv)
                         rq.allow_host_path = true;
                 } else if (strcmp(a, "--initdata") == 0) {
                         initdata = ARG();
+                } else if (strcmp(a, "--initdata-algorithm") == 0) {
+                        algorithm = ARG();
                 } else if (strcmp(a, "--output") == 0) {
                         output = ARG();
                 } else if (strcmp(a, "--allow-exec") == 0 && rq.n_execs < 16) {
@@ -111,7 +113,7 @@ int main(int argc, char **argv)
                 size_t len;
                 uint8_t f[ATTEST_FIELD_MAX];
                 FILE *fp;
-                if (gen_initdata(out.policy, out.policy_len, "sha256", &doc, &len, &err) < 0)
+                if (gen_initdata(out.policy, out.policy_len, algorithm, &doc, &len, &err) < 0)
                         return fail(&err);
                 fp = fopen(initdata, "we");
                 if (!fp || fwrite(doc, 1, len, fp) != len || fclose(fp))

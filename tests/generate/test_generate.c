@@ -359,6 +359,12 @@ static const struct gen_case cases[] = {
           C1("    env: [{name: NM, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]\n"
              "    livenessProbe: {exec: {command: [\"x$(NM)y\"]}}\n"), {},
           { "        argv:\n          - xy\n" } },
+        { "a 63-character name keeps its rule ids within 64",
+          POD("  containers:\n  - name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+              "    image: app@" DA "\n    livenessProbe: {exec: {command: [a]}}\n"
+              "    readinessProbe: {exec: {command: [b]}}\n"), {},
+          { "      - id: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:0.liveness\"  #",
+            "      - id: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1.readiness\"  #" } },
         { "no exec: ExecProcess denied",
           C1(""), {}, { "    exec: []  # no exec probes, hooks or --allow-exec", "    id: no-exec\n" } },
         { "--allow-exec", C1(""),
@@ -575,6 +581,9 @@ static const struct error_case errors[] = {
         { "YAML anchors", C1("    args: &a [x]\n"), {}, "pod.yaml:12:11: YAML anchors are not supported" },
         { "a duplicate key", C1("    args: [x]\n    args: [y]\n"), {},
           "pod.yaml:13:5: duplicate key \"args\" (first at line 12)" },
+        { "a container name Kubernetes refuses", POD("  containers:\n  - name: My_App\n    image: app@" DA "\n"), {},
+          "pod.yaml:10:11: spec.containers[0].name: \"My_App\" is not a DNS label (1-63 of a-z, 0-9 "
+          "and -), which Kubernetes requires" },
         { "a container name twice", C1("  - name: c\n    image: app@" DA "\n"), {},
           "pod.yaml:12:11: spec.containers[1].name: a second container named c" },
         { "--allow-exec of no container", C1(""), { .exec_container = "x",
