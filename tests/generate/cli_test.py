@@ -7,6 +7,8 @@
   pinned to the pod's agent policy, and check warns about it: that warning and no other).
 - The examples' pod.yaml (placeholder digests, given by a JSON image file) give the
   policies the corpus copies give, but for the digests and comments.
+- PyYAML (YAML 1.1, as editors read it) and python3-jsonschema accept every
+  generated policy against schemas/policy.schema.json.
 - A docker-archive tar gives what the OCI layout gives.
 - --initdata writes a document `ccgate policy digest --for initdata` accepts, with the
   SNP/TDX values it prints.
@@ -22,6 +24,9 @@ import re
 import subprocess
 import sys
 import tempfile
+
+import jsonschema  # python3-jsonschema (tools/install-deps)
+import yaml  # python3-yaml
 
 GEN, CCGATE, ROOT, LAYOUTS = sys.argv[1:5]
 CORPUS = os.path.join(ROOT, "tests", "corpus")
@@ -81,6 +86,18 @@ def without_comments(text):
     return "\n".join(out)
 
 
+def validate(path):
+    """Another reader of the YAML, and the schema editors use."""
+    with open(os.path.join(ROOT, "schemas", "policy.schema.json")) as f:
+        schema = json.load(f)
+    with open(path) as f:
+        doc = yaml.safe_load(f)
+    try:
+        jsonschema.validate(doc, schema)
+    except jsonschema.ValidationError as e:
+        fail("%s: the schema refuses %s: %s" % (path, list(e.path), e.message[:200]))
+
+
 def check_corpus(tmp):
     pods = sorted(d for d in os.listdir(CORPUS) if os.path.isfile(os.path.join(CORPUS, d, "pod.yaml")))
     for pod in pods:
@@ -93,6 +110,7 @@ def check_corpus(tmp):
                                       "--output", out, os.path.join(CORPUS, pod, "pod.yaml")])
             if p.returncode:
                 continue
+            validate(out)
             c = subprocess.run([CCGATE, "policy", "check", "--quiet", "--strict", out],
                                capture_output=True, text=True)
             want = ""
