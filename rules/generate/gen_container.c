@@ -323,7 +323,7 @@ static int image_of(struct gen_ctx *c, const struct gnode *cn, const char *path,
         if ((r = gen_ref_parse(c->pool, image, &ref, &why)) < 0)
                 return r == -ENOMEM ? gen_nomem(c)
                                     : gnode_error(c->err, in, "%s.image: \"%s\": %s", path, image, why);
-        r = gen_images_lookup(c->images, &ref, ret, msg, sizeof(msg));
+        r = gen_images_lookup(c->images, &ref, c->set->platform, ret, msg, sizeof(msg));
         if (r < 0)
                 return gnode_error(c->err, in, "%s.image: \"%s\": %s", path, image, msg);
         if (!ref.digest)

@@ -27,7 +27,6 @@ struct gen_images {
         size_t n, cap;
         json_t **owned; /* config documents, released at free */
         size_t n_owned, cap_owned;
-        char os[32], arch[32], variant[32];
 };
 
 /* Where blobs come from while one layout is read. */
@@ -43,8 +42,6 @@ int gen_images_new(struct gen_images **ret)
 
         if (!im)
                 return -ENOMEM;
-        snprintf(im->os, sizeof(im->os), "linux");
-        snprintf(im->arch, sizeof(im->arch), "amd64");
         *ret = im;
         return 0;
 }
@@ -60,19 +57,6 @@ struct gen_images *gen_images_free(struct gen_images *im)
         pool_done(&im->pool);
         free(im);
         return NULL;
-}
-
-int gen_images_set_platform(struct gen_images *im, const char *platform)
-{
-        const char *a = strchr(platform, '/'), *v = a ? strchr(a + 1, '/') : NULL;
-
-        if (!a || (size_t)(a - platform) >= sizeof(im->os))
-                return -EINVAL;
-        snprintf(im->os, sizeof(im->os), "%.*s", (int)(a - platform), platform);
-        snprintf(im->arch, sizeof(im->arch), "%.*s", (int)(v ? (size_t)(v - a - 1) : strlen(a + 1)),
-                 a + 1);
-        snprintf(im->variant, sizeof(im->variant), "%s", v ? v + 1 : "");
-        return 0;
 }
 
 static int keep(struct gen_images *im, json_t *j)
@@ -172,28 +156,36 @@ static bool is_index_type(const char *mt)
                       strcmp(mt, "application/vnd.docker.distribution.manifest.list.v2+json") == 0);
 }
 
-/* The manifest of an index for the platform wanted, or NULL. */
-static const json_t *pick_platform(const struct gen_images *im, const json_t *index)
+/* "os/architecture[/variant]" of an index entry, or NULL. */
+static const char *platform_of(struct gen_images *im, const json_t *d)
 {
-        const json_t *d;
-        size_t i;
+        const json_t *p = json_object_get(d, "platform");
+        const char *os = json_string_value(json_object_get(p, "os"));
+        const char *arch = json_string_value(json_object_get(p, "architecture"));
+        const char *var = json_string_value(json_object_get(p, "variant"));
 
-        json_array_foreach(json_object_get(index, "manifests"), i, d) {
-                const json_t *p = json_object_get(d, "platform");
-                const char *os = json_string_value(json_object_get(p, "os"));
-                const char *arch = json_string_value(json_object_get(p, "architecture"));
-                const char *var = json_string_value(json_object_get(p, "variant"));
-                if (os && arch && strcmp(os, im->os) == 0 && strcmp(arch, im->arch) == 0 &&
-                    (!im->variant[0] || (var && strcmp(var, im->variant) == 0)))
-                        return d;
-        }
-        return NULL;
+        if (!os || !arch)
+                return NULL;
+        return var ? gen_printf(&im->pool, "%s/%s/%s", os, arch, var)
+                   : gen_printf(&im->pool, "%s/%s", os, arch);
+}
+
+/* Whether the source has the blob (an index may name platforms not copied). */
+static bool have_blob(const struct blob_source *src, const char *digest)
+{
+        char path[96];
+
+        if (!digest_ok(digest))
+                return true; /* read_blob says what is wrong */
+        snprintf(path, sizeof(path), "blobs/sha256/%s", digest + 7);
+        return src->tar ? gen_tar_has(src->tar, path) : faccessat(src->dirfd, path, F_OK, 0) == 0;
 }
 
 /* A manifest: its config and top layer, recorded under each digest given. */
 static int add_manifest(struct gen_images *im, const struct blob_source *src,
                         const json_t *manifest, const char *name, const char *tag,
-                        const char *const *digests, size_t n_digests, struct policy_error *err)
+                        const char *platform, const char *const *digests, size_t n_digests,
+                        struct policy_error *err)
 {
         _cleanup_(json_decrefp) json_t *cfg = NULL;
         const json_t *c = json_object_get(manifest, "config"), *layers, *last, *conf;
@@ -221,6 +213,7 @@ static int add_manifest(struct gen_images *im, const struct blob_source *src,
                         .source = pstr(im, src->path),
                         .config = json_is_object(conf) ? conf : json_object_get(cfg, "Config"),
                         .top_layer = pstr(im, json_string_value(json_object_get(last, "digest"))),
+                        .platform = platform,
                 };
                 r = add_image(im, &img);
                 if (r < 0)
@@ -280,18 +273,28 @@ static int add_layout(struct gen_images *im, const struct blob_source *src, cons
                 if (r < 0)
                         return r;
                 if (is_index_type(mt) || json_object_get(blob, "manifests")) {
-                        const json_t *m = pick_platform(im, blob);
-                        const char *md = json_string_value(json_object_get(m, "digest"));
-                        const char *both[2] = { digest, md };
-                        if (!m)
-                                continue; /* not for this platform */
-                        r = read_blob(src, md, json_integer_value(json_object_get(m, "size")),
-                                      &inner, err);
-                        if (r < 0)
-                                return r;
-                        r = add_manifest(im, src, inner, name, tag, both, 2, err);
+                        /* Every platform the layout holds, found later by the settings'. */
+                        const json_t *m;
+                        size_t k;
+                        r = 0;
+                        json_array_foreach(json_object_get(blob, "manifests"), k, m) {
+                                const char *md = json_string_value(json_object_get(m, "digest"));
+                                const char *both[2] = { digest, md };
+                                const char *pf = platform_of(im, m);
+                                if (!pf || !have_blob(src, md))
+                                        continue;
+                                json_decref(inner);
+                                inner = NULL;
+                                r = read_blob(src, md, json_integer_value(json_object_get(m, "size")),
+                                              &inner, err);
+                                if (r < 0)
+                                        return r;
+                                r = add_manifest(im, src, inner, name, tag, pf, both, 2, err);
+                                if (r < 0)
+                                        return r;
+                        }
                 } else {
-                        r = add_manifest(im, src, blob, name, tag, &digest, 1, err);
+                        r = add_manifest(im, src, blob, name, tag, NULL, &digest, 1, err);
                 }
                 if (r < 0)
                         return r;
@@ -462,14 +465,18 @@ int gen_images_add(struct gen_images *im, const char *path, struct policy_error 
         return add_tar(im, path, err);
 }
 
-int gen_images_lookup(const struct gen_images *im, const struct gen_ref *ref,
+int gen_images_lookup(const struct gen_images *im, const struct gen_ref *ref, const char *platform,
                       const struct gen_image **ret, char *why, size_t why_len)
 {
         const struct gen_image *hit = NULL;
-        bool digestless = false;
+        bool digestless = false, other_platform = false;
 
         for (size_t i = 0; im && i < im->n; i++) {
                 const struct gen_image *g = &im->v[i];
+                if (g->platform && strcmp(g->platform, platform) != 0) {
+                        other_platform |= ref->digest && g->digest && strcmp(g->digest, ref->digest) == 0;
+                        continue;
+                }
                 if (ref->digest) {
                         if (!g->digest && g->name && strcmp(g->name, ref->name) == 0)
                                 digestless = true;
@@ -493,7 +500,10 @@ int gen_images_lookup(const struct gen_images *im, const struct gen_ref *ref,
                 break;
         }
         if (!hit) {
-                if (digestless)
+                if (other_platform)
+                        snprintf(why, why_len, "the image index with this digest has no %s image "
+                                 "in --images (settings images.platform)", platform);
+                else if (digestless)
                         snprintf(why, why_len, "only a legacy docker-archive names it, and those "
                                  "carry no manifest digest; use an OCI layout or docker >= 25");
                 else if (ref->digest)

@@ -32,18 +32,17 @@ struct gen_image {
         const char *source;     /* the file or directory it was read from */
         const json_t *config;   /* the image config's "config" object (may be empty) */
         const char *top_layer;  /* digest of the last layer, or NULL */
+        const char *platform;   /* "linux/amd64" when it came from an index, else NULL */
 };
 
 /*
  * The image for ref. A digest is looked up by digest (and a name the source gives
- * must agree); a tag by name and tag. -ENOENT (-EINVAL for a disagreement) with a
- * reason in why.
+ * must agree); a tag by name and tag. Images of a multi-platform index count only
+ * for platform ("linux/amd64": the settings' images.platform). -ENOENT (-EINVAL for
+ * a disagreement) with a reason in why.
  */
-int gen_images_lookup(const struct gen_images *im, const struct gen_ref *ref,
+int gen_images_lookup(const struct gen_images *im, const struct gen_ref *ref, const char *platform,
                       const struct gen_image **ret, char *why, size_t why_len);
-
-/* The image platform to pick from an index ("linux/amd64"); set before adding. */
-int gen_images_set_platform(struct gen_images *im, const char *platform);
 
 /* --- the tar reader (gen_tar.c) ----------------------------------------------------- */
 

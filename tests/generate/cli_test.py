@@ -10,6 +10,8 @@
 - PyYAML (YAML 1.1, as editors read it) and python3-jsonschema accept every
   generated policy against schemas/policy.schema.json.
 - A docker-archive tar gives what the OCI layout gives.
+- A multi-platform image index gives the settings' platform's config; a blob whose
+  content does not match its digest is refused.
 - --initdata writes a document `ccgate policy digest --for initdata` accepts, with the
   SNP/TDX values it prints.
 - Errors: a tag-only image names the image, its position and the digest to pin.
@@ -156,6 +158,68 @@ def check_archive(tmp):
         fail("a docker-archive tar and the OCI layout give different policies")
 
 
+def blob(root, data):
+    import hashlib
+    d = hashlib.sha256(data).hexdigest()
+    os.makedirs(os.path.join(root, "blobs", "sha256"), exist_ok=True)
+    with open(os.path.join(root, "blobs", "sha256", d), "wb") as f:
+        f.write(data)
+    return {"digest": "sha256:" + d, "size": len(data)}
+
+
+def multi_platform_layout(root, platforms):
+    """An OCI layout: index.json -> an image index -> one manifest per platform."""
+    entries = []
+    for arch in platforms:
+        cfg = blob(root, json.dumps({"architecture": arch, "os": "linux",
+                                     "config": {"Cmd": ["/bin/" + arch]}}).encode())
+        man = blob(root, json.dumps({"schemaVersion": 2,
+                                     "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                     "config": dict(cfg, mediaType="application/vnd.oci.image.config.v1+json"),
+                                     "layers": []}).encode())
+        entries.append(dict(man, mediaType="application/vnd.oci.image.manifest.v1+json",
+                            platform={"architecture": arch, "os": "linux"}))
+    idx = blob(root, json.dumps({"schemaVersion": 2, "manifests": entries,
+                                 "mediaType": "application/vnd.oci.image.index.v1+json"}).encode())
+    with open(os.path.join(root, "oci-layout"), "w") as f:
+        f.write('{"imageLayoutVersion": "1.0.0"}')
+    with open(os.path.join(root, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [dict(
+            idx, mediaType="application/vnd.oci.image.index.v1+json",
+            annotations={"io.containerd.image.name": "example.org/multi:1"})]}, f)
+    return idx["digest"], entries
+
+
+def check_platforms(tmp):
+    root = os.path.join(tmp, "multi")
+    digest, entries = multi_platform_layout(root, ["amd64", "arm64"])
+    pod = os.path.join(tmp, "multi.yaml")
+    with open(pod, "w") as f:
+        f.write("apiVersion: v1\nkind: Pod\nmetadata: {name: m}\nspec:\n"
+                "  automountServiceAccountToken: false\n  enableServiceLinks: false\n"
+                "  containers:\n  - {name: c, image: \"example.org/multi:1@%s\"}\n" % digest)
+    arm = os.path.join(tmp, "arm.yaml")
+    with open(arm, "w") as f:
+        f.write("images: {platform: linux/arm64}\n")
+    for settings, want in ((None, "/bin/amd64"), (arm, "/bin/arm64")):
+        p = generate(["--images", root] + (["--settings", settings] if settings else []) + [pod])
+        if p.returncode == 0 and ("      - %s  # the image config's Cmd" % want) not in p.stdout:
+            fail("multi-platform index: %s is not the argv for %s" % (want, settings or "amd64"))
+    # Only the amd64 image copied: arm64 is not there.
+    os.unlink(os.path.join(root, "blobs", "sha256", entries[1]["digest"][7:]))
+    p = generate(["--images", root, "--settings", arm, pod], expect_ok=False)
+    if p.returncode == 0 or "the image index with this digest has no linux/arm64 image" not in p.stderr:
+        fail("multi-platform index without arm64: %s" % p.stderr)
+    # A changed blob is refused.
+    cfg = json.load(open(os.path.join(root, "blobs", "sha256", entries[0]["digest"][7:])))
+    cfg_digest = cfg["config"]["digest"][7:]
+    with open(os.path.join(root, "blobs", "sha256", cfg_digest), "ab") as f:
+        f.write(b" ")
+    p = generate(["--images", root, pod], expect_ok=False)
+    if p.returncode == 0 or "the blob was changed" not in p.stderr:
+        fail("a changed config blob was not refused: %s" % p.stderr)
+
+
 def check_initdata(tmp):
     doc = os.path.join(tmp, "initdata.toml")
     p = generate(layouts() + ["--initdata", doc, os.path.join(CORPUS, "web", "pod.yaml")])
@@ -192,6 +256,7 @@ def main():
         check_corpus(tmp)
         check_examples(tmp)
         check_archive(tmp)
+        check_platforms(tmp)
         check_initdata(tmp)
         check_errors(tmp)
     print("%d failures" % failures)
