@@ -15,6 +15,7 @@ int cmd_run(int argc, char **argv);
 int cmd_policy_check(int argc, char **argv);
 int cmd_policy_explain(int argc, char **argv);
 int cmd_policy_digest(int argc, char **argv);
+int cmd_policy_generate(int argc, char **argv);
 int cmd_audit_verify(int argc, char **argv);
 int cmd_audit_show(int argc, char **argv);
 int cmd_hooks_install(int argc, char **argv);

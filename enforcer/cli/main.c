@@ -19,6 +19,7 @@ static const struct command commands[] = {
         { "policy", "check", cmd_policy_check, "validate a policy and summarise what the host may do" },
         { "policy", "explain", cmd_policy_explain, "decide one request offline and say which rule and why" },
         { "policy", "digest", cmd_policy_digest, "print what the host puts into HOST_DATA / MRCONFIGID for a policy" },
+        { "policy", "generate", cmd_policy_generate, "write the policy for a pod from its Kubernetes YAML" },
         { "audit", "verify", cmd_audit_verify, "check the audit log's hash chain across rotated files" },
         { "audit", "show", cmd_audit_show, "print audit records as a table or JSON lines, filtered" },
         { "hooks", "install", cmd_hooks_install, "load and pin the eBPF hooks that keep others off the agent" },

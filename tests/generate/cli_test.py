@@ -16,8 +16,7 @@
   SNP/TDX values it prints.
 - Errors: a tag-only image names the image, its position and the digest to pin.
 
-Usage: cli_test.py GENERATE CCGATE SOURCE_ROOT LAYOUTS_DIR
-(GENERATE is the command: `ccgate policy generate`, or the test driver.)
+Usage: cli_test.py CCGATE SOURCE_ROOT LAYOUTS_DIR
 """
 
 import json
@@ -30,9 +29,9 @@ import tempfile
 import jsonschema  # python3-jsonschema (tools/install-deps)
 import yaml  # python3-yaml
 
-GEN, CCGATE, ROOT, LAYOUTS = sys.argv[1:5]
+CCGATE, ROOT, LAYOUTS = sys.argv[1:4]
 CORPUS = os.path.join(ROOT, "tests", "corpus")
-GEN_CMD = GEN.split()
+GEN_CMD = [CCGATE, "policy", "generate"]
 
 # Where the examples' placeholder digests stand for the corpus's images.
 EXAMPLE_DIGESTS = {
@@ -222,18 +221,38 @@ def check_platforms(tmp):
 
 def check_initdata(tmp):
     doc = os.path.join(tmp, "initdata.toml")
-    p = generate(layouts() + ["--initdata", doc, os.path.join(CORPUS, "web", "pod.yaml")])
+    pol = os.path.join(tmp, "initdata-policy.yaml")
+    p = generate(layouts() + ["--output", pol, "--initdata", doc, "--initdata-algorithm", "sha384",
+                              os.path.join(CORPUS, "web", "pod.yaml")])
     if p.returncode:
         return
-    for tee, label in (("snp", "snp-host-data"), ("tdx", "tdx-mrconfigid")):
-        d = subprocess.run([CCGATE, "policy", "digest", "--initdata-for", tee, doc],
-                           capture_output=True, text=True)
-        if d.returncode or ("%s: %s" % (label, d.stdout.strip())) not in p.stdout + p.stderr:
-            fail("--initdata: %s value %r not printed by generate: %s" % (tee, d.stdout, p.stderr))
+    # generate prints what `policy digest --for initdata` prints for the document.
     d = subprocess.run([CCGATE, "policy", "digest", "--for", "initdata", doc], capture_output=True,
                        text=True)
-    if d.returncode or "policy: [data] \"ccgate.yaml\", %d bytes" % len(p.stdout.encode()) not in d.stdout:
-        fail("--initdata: the document does not carry the policy printed: %s" % d.stdout)
+    if d.returncode or p.stdout != d.stdout:
+        fail("--initdata: generate printed %r, policy digest %r" % (p.stdout, d.stdout))
+    want = "algorithm: sha384\n"
+    if want not in d.stdout or ("policy: [data] \"ccgate.yaml\", %d bytes" % os.path.getsize(pol)) not in d.stdout:
+        fail("--initdata: the document does not carry the policy written: %s" % d.stdout)
+    p = generate(layouts() + ["--initdata", doc, os.path.join(CORPUS, "web", "pod.yaml")],
+                 expect_ok=False)
+    if p.returncode != 2 or "--initdata needs --output FILE" not in p.stderr:
+        fail("--initdata without --output: exit %d: %s" % (p.returncode, p.stderr))
+
+
+def check_allow_exec(tmp):
+    pod = os.path.join(CORPUS, "web", "pod.yaml")
+    p = generate(layouts() + [pod, "--allow-exec", "nginx", "--", "/bin/sh", "-c", "nginx -s reload",
+                              "--allow-exec", "nginx", "--", "/bin/ls"])
+    for want in ("      - id: nginx.allow-exec.1  # --allow-exec nginx\n",
+                 "          - /bin/sh\n          - -c\n          - \"nginx -s reload\"\n",
+                 "      - id: nginx.allow-exec.2  # --allow-exec nginx\n        reason: the tenant "
+                 "allows this command (kubectl exec)\n        argv:\n          - /bin/ls\n"):
+        if want not in p.stdout:
+            fail("--allow-exec: missing %r" % want)
+    p = generate(layouts() + [pod, "--allow-exec", "nginx", "/bin/ls"], expect_ok=False)
+    if p.returncode != 2:
+        fail("--allow-exec without --: exit %d" % p.returncode)
 
 
 def check_errors(tmp):
@@ -258,6 +277,7 @@ def main():
         check_archive(tmp)
         check_platforms(tmp)
         check_initdata(tmp)
+        check_allow_exec(tmp)
         check_errors(tmp)
     print("%d failures" % failures)
     return 1 if failures else 0
