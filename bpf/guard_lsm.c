@@ -255,15 +255,14 @@ int guard_lsm_install(const struct guard_config *cfg, const char *pin_dir, struc
         if (r < 0)
                 return r;
 
-        /* Reuse when every wanted link is pinned with this very configuration. */
+        /* Reuse when exactly the wanted links are pinned, with this very
+         * configuration; a hook no longer wanted must go (below). */
         reuse = lsm_pinned_rodata(pin_dir, &have) == 0 && memcmp(&have, &want, sizeof(want)) == 0;
         for (size_t i = 0; reuse && i < ELEMENTSOF(lsm_progs); i++) {
-                if (!(hooks & GUARD_HOOK_BIT(lsm_progs[i].hook)))
-                        continue;
                 r = guard_pin_path(pin_dir, lsm_progs[i].pin, pin, sizeof(pin));
                 if (r < 0)
                         return r;
-                reuse = lsm_pin_active(pin);
+                reuse = lsm_pin_active(pin) == !!(hooks & GUARD_HOOK_BIT(lsm_progs[i].hook));
         }
         if (reuse) {
                 ret->active |= hooks;
@@ -323,8 +322,10 @@ int guard_lsm_install(const struct guard_config *cfg, const char *pin_dir, struc
                 }
                 if (old >= 0)
                         (void)bpf_link_detach(old);
-                (void)bpf_link__disconnect(link);
-                (void)bpf_link__destroy(link); /* the pin holds it now */
+                /* Closes our descriptor and nothing more: the pin holds the link now.
+                 * (bpf_link__disconnect() here would leak the descriptor, and the
+                 * link would outlive guard_remove() for as long as we run.) */
+                (void)bpf_link__destroy(link);
                 installed |= GUARD_HOOK_BIT(lsm_progs[i].hook);
         }
         /* Hooks no longer wanted (or no longer configurable) must not stay attached

@@ -18,8 +18,11 @@
  *   bprm_check_security
  *        a container task's exec records its mount namespace; an exec by a task
  *        outside the containers' cgroups (and not the agent) inside one of those
- *        mount namespaces -- nsenter/setns into a container, by /proc/<pid>/ns or by
- *        pidfd -- is refused.
+ *        mount namespaces is refused. Entering one by /proc/<pid>/ns or by pidfd
+ *        asks ptrace_may_access() first, which ptrace_access_check refuses; this
+ *        hook is for namespace descriptors had without that check (a bind-mounted
+ *        ns file, a descriptor inherited or passed). Tested hook by hook inside a
+ *        guest (tests/bpf/test_lsm_guard.c, run by tests/vm).
  *   ptrace_access_check
  *        a container task may be accessed only by the agent or by a task of the
  *        same container; ccgate and the agent only from their own cgroup (else
