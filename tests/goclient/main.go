@@ -7,7 +7,11 @@
 // Messages are encoded by hand: the agent API's Go bindings are not packaged,
 // and a few fields are all these calls need.
 //
-// Usage: goclient -addr unix:PATH -record FILE
+// Usage: goclient -addr unix:PATH|vsock:CID:PORT -record FILE
+//
+// Over vsock (the guest VM suite, tests/vm) the socket is made with
+// golang.org/x/sys/unix, as Go's net package has no AF_VSOCK, and handed to
+// ttrpc as a net.Conn around a non-blocking *os.File (Go's poller serves it).
 package main
 
 import (
@@ -19,11 +23,13 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/containerd/ttrpc"
+	"golang.org/x/sys/unix"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -127,11 +133,63 @@ func seen(record, method string) int {
 	return n
 }
 
+// vsockAddr is a net.Addr for AF_VSOCK.
+type vsockAddr struct{ cid, port uint32 }
+
+func (vsockAddr) Network() string  { return "vsock" }
+func (a vsockAddr) String() string { return fmt.Sprintf("%d:%d", a.cid, a.port) }
+
+// vsockConn is a connected AF_VSOCK stream socket as a net.Conn.
+type vsockConn struct {
+	*os.File
+	local, remote vsockAddr
+}
+
+func (c *vsockConn) LocalAddr() net.Addr  { return c.local }
+func (c *vsockConn) RemoteAddr() net.Addr { return c.remote }
+
+func dialVsock(cid, port uint32) (net.Conn, error) {
+	fd, err := unix.Socket(unix.AF_VSOCK, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socket(AF_VSOCK): %w", err)
+	}
+	if err := unix.Connect(fd, &unix.SockaddrVM{CID: cid, Port: port}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("connect vsock %d:%d: %w", cid, port, err)
+	}
+	local := vsockAddr{}
+	if sa, err := unix.Getsockname(fd); err == nil {
+		if vm, ok := sa.(*unix.SockaddrVM); ok {
+			local = vsockAddr{vm.CID, vm.Port}
+		}
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return &vsockConn{os.NewFile(uintptr(fd), "vsock"), local, vsockAddr{cid, port}}, nil
+}
+
+// vsockAddress reads "vsock:CID:PORT"; ok is false for anything else.
+func vsockAddress(addr string) (cid, port uint32, ok bool) {
+	isVsock := strings.HasPrefix(addr, "vsock:")
+	c, p, two := strings.Cut(strings.TrimPrefix(addr, "vsock:"), ":")
+	cv, err1 := strconv.ParseUint(c, 10, 32)
+	pv, err2 := strconv.ParseUint(p, 10, 32)
+	return uint32(cv), uint32(pv), isVsock && two && err1 == nil && err2 == nil
+}
+
 // dial retries while ccgate is still coming up, within a bound.
-func dial(path string) (net.Conn, error) {
+func dial(addr string) (net.Conn, error) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		conn, err := net.Dial("unix", path)
+		var conn net.Conn
+		var err error
+		if cid, port, ok := vsockAddress(addr); ok {
+			conn, err = dialVsock(cid, port)
+		} else {
+			conn, err = net.Dial("unix", strings.TrimPrefix(addr, "unix:"))
+		}
 		if err == nil || time.Now().After(deadline) {
 			return conn, err
 		}
@@ -140,14 +198,15 @@ func dial(path string) (net.Conn, error) {
 }
 
 func main() {
-	addr := flag.String("addr", "", "ccgate's listen address, unix:PATH")
+	addr := flag.String("addr", "", "ccgate's listen address, unix:PATH or vsock:CID:PORT")
 	record := flag.String("record", "", "the stub agent's record file")
 	flag.Parse()
-	if !strings.HasPrefix(*addr, "unix:") || *record == "" {
-		fmt.Fprintln(os.Stderr, "usage: goclient -addr unix:PATH -record FILE")
+	_, _, isVsock := vsockAddress(*addr)
+	if !(strings.HasPrefix(*addr, "unix:") || isVsock) || *record == "" {
+		fmt.Fprintln(os.Stderr, "usage: goclient -addr unix:PATH|vsock:CID:PORT -record FILE")
 		os.Exit(2)
 	}
-	conn, err := dial(strings.TrimPrefix(*addr, "unix:"))
+	conn, err := dial(*addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "goclient:", err)
 		os.Exit(1)
