@@ -105,7 +105,8 @@ enum guard_match guard_match_from_name(const char *s);
 /*
  * Place the calling process in cgroup v2 "<cgroup_root>/<name>" (created if missing;
  * cgroup_root NULL = the cgroup2 mount point from /proc/self/mountinfo) and write
- * that directory to ret_path. Needs no BPF.
+ * that directory to ret_path. When the process is in it already, nothing is
+ * written (a read-only cgroup mount is fine then). Needs no BPF.
  */
 int guard_cgroup_enter(const char *cgroup_root, const char *name, char *ret_path, size_t len);
 /* The cgroup2 mount point, from /proc/self/mountinfo. */

@@ -5,6 +5,8 @@
  * names of hooks and match modes.
  */
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -134,6 +136,32 @@ int guard_cgroup_id(const char *path, uint64_t *ret)
         return 0;
 }
 
+/* Whether the calling process is in the cgroup v2 directory at path already:
+ * /proc/self/cgroup's "0::" path under the cgroup2 mount, compared by id. */
+static bool guard_cgroup_is_self(const char *path)
+{
+        char mnt[4096], self[8192], line[4096];
+        uint64_t want, have;
+        bool found = false;
+        FILE *f;
+
+        if (guard_cgroup_id(path, &want) < 0 || guard_cgroup2_root(mnt, sizeof(mnt)) < 0)
+                return false;
+        f = fopen("/proc/self/cgroup", "re");
+        if (!f)
+                return false;
+        while (fgets(line, sizeof(line), f)) {
+                if (strncmp(line, "0::/", 4) != 0)
+                        continue;
+                line[strcspn(line, "\n")] = '\0';
+                found = snprintf(self, sizeof(self), "%s%s", mnt, strcmp(line + 3, "/") ? line + 3 : "") <
+                        (int)sizeof(self);
+                break;
+        }
+        fclose(f);
+        return found && guard_cgroup_id(self, &have) == 0 && have == want;
+}
+
 int guard_cgroup_enter(const char *cgroup_root, const char *name, char *ret_path, size_t len)
 {
         char root[4096], path[4096], procs[4096 + 16];
@@ -155,6 +183,12 @@ int guard_cgroup_enter(const char *cgroup_root, const char *name, char *ret_path
         n = snprintf(path, sizeof(path), "%s/%s", root, name);
         if (n < 0 || (size_t)n >= sizeof(path) || (size_t)n >= len)
                 return -ENAMETOOLONG;
+        /* Already there (systemd put the service in it): nothing to write, so a
+         * read-only cgroup mount (ProtectControlGroups=yes) is no obstacle. */
+        if (guard_cgroup_is_self(path)) {
+                memcpy(ret_path, path, (size_t)n + 1);
+                return 0;
+        }
         if (mkdir(path, 0755) < 0 && errno != EEXIST)
                 return -errno;
         snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +55,27 @@ static int child_connect_relative(void *arg)
         if (chdir(dir) < 0)
                 return 99;
         return errno_status(bpf_test_connect_unix(arg));
+}
+
+/*
+ * In ccgate's cgroup already (as systemd starts the service), with the cgroup
+ * mount read-only (ProtectControlGroups=yes): entering it again writes nothing
+ * and succeeds; entering another cgroup still fails, with EROFS.
+ */
+static int child_enter_readonly(void *arg)
+{
+        const char *root = arg;
+        char path[PATH_MAX];
+        int r;
+
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount(NULL, root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+                return 98;
+        r = guard_cgroup_enter(scope, "ccgate", path, sizeof(path));
+        if (r < 0)
+                return errno_status(-r);
+        r = guard_cgroup_enter(scope, "other", path, sizeof(path));
+        return r == -EROFS ? 0 : 97;
 }
 
 static const char *status_name(int s)
@@ -209,6 +232,11 @@ int main(void)
         snprintf(path, sizeof(path), "%sx", abstract_name);
         expect("other", child_connect, path, 100 + ECONNREFUSED, "a longer abstract name is another socket");
         expect("other", child_connect, agent, 0, "the pathname socket is no longer guarded");
+
+        if (bpf_test_in_cgroup(scope, "ccgate", child_enter_readonly, root) != 0)
+                bpf_test_fail("guard_cgroup_enter() into the cgroup it is in, cgroup mount read-only");
+        bpf_test_ok("guard_cgroup_enter() into its own cgroup on a read-only cgroup mount: "
+                    "nothing written, success; into another: EROFS");
 
         /* Remove: detached and unpinned; everyone connects again. */
         if (guard_remove(pin_dir) < 0)
