@@ -19,6 +19,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -26,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/containerd/ttrpc"
@@ -179,7 +181,8 @@ func vsockAddress(addr string) (cid, port uint32, ok bool) {
 	return uint32(cv), uint32(pv), isVsock && two && err1 == nil && err2 == nil
 }
 
-// dial retries while ccgate is still coming up, within a bound.
+// dial retries while ccgate is still coming up, within a bound; a refusal by
+// permission (an eBPF hook) is final.
 func dial(addr string) (net.Conn, error) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -190,7 +193,7 @@ func dial(addr string) (net.Conn, error) {
 		} else {
 			conn, err = net.Dial("unix", strings.TrimPrefix(addr, "unix:"))
 		}
-		if err == nil || time.Now().After(deadline) {
+		if err == nil || time.Now().After(deadline) || errors.Is(err, syscall.EPERM) {
 			return conn, err
 		}
 		time.Sleep(10 * time.Millisecond)

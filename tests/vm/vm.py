@@ -5,15 +5,17 @@ which the test machines' own kernels do not offer.
 
 The guest is Debian's: the newest /boot/vmlinuz-* whose modules have
 vsock_loopback (linux-image-6.12-amd64 on Debian 12; or the same unpacked
-under /var/cache/ccgate/guest-kernel, see tools/install-deps), busybox-static as PID 1
-(tests/vm/init.sh), and the binaries given with --bin and the libraries ldd
+under /var/cache/ccgate/guest-kernel, see tools/install-deps),
+busybox-static as PID 1 (tests/vm/init.sh), and the binaries given with --bin and the libraries ldd
 finds for them, in an initramfs built here (initramfs.py). qemu runs it with
 TCG (one vCPU) unless KVM works here: with CCGATE_VM_ACCEL=auto (the default)
 KVM is tried first when /dev/kvm can be opened, and given up for TCG as soon
 as qemu reports a KVM internal error (nested KVM on these CPUs). The guest's
 tests are the lines of --tests; each runs as a child of PID 1 with its own
-timeout, and the whole boot is bounded (--timeout). Results come back on the
-second serial port.
+timeout, and each boot is bounded (--timeout). Results come back on the
+second serial port. With --builddir a second guest follows, with systemd as
+init and the tree `meson install` produces (systemd_image.py): ccgate's units
+for real.
 
 Output is TAP: one line per guest test; a guest test's own output follows as
 comments. Exit 0 when every guest test passed, 1 otherwise, and "1..0 # SKIP"
@@ -21,8 +23,10 @@ with the reason when qemu, the kernel or busybox-static is not installed.
 
 Environment: CCGATE_VM_ACCEL=auto|kvm|tcg, CCGATE_VM_KERNEL=/boot/vmlinuz-X
 (its modules must be in /lib/modules/X), CCGATE_VM_KEEP=1 keeps the run
-directory's logs (always kept on failure). GO, GOCLIENT_SRC, GOCACHE: build
-containerd's ttrpc client (tests/goclient) for the guest.
+directory's logs (always kept on failure), CCGATE_VM_APPEND adds to the
+kernel command line (e.g. "systemd.log_level=debug loglevel=7"). GO,
+GOCLIENT_SRC, GOCACHE: build containerd's ttrpc client (tests/goclient) for
+the guest.
 """
 import argparse
 import glob
@@ -36,6 +40,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import initramfs  # noqa: E402
+import systemd_image  # noqa: E402
 
 GUEST_ROOT = "/var/cache/ccgate/guest-kernel"  # tools/install-deps unpacks it here
 MODULES = ["vsock", "vmw_vsock_virtio_transport_common", "vsock_loopback"]
@@ -127,10 +132,11 @@ def kvm_usable():
     return True, ""
 
 
-def boot(args, kernel, image, run_dir, accel, budget):
+def boot(args, kernel, image, run_dir, name, cmdline, accel, budget):
     """Run qemu once. Returns (outcome, seconds, stderr) where outcome is "done",
-    "kvm-failed", "timeout" or "exited"."""
-    console, results = run_dir + "/console.log", run_dir + "/results.log"
+    "kvm-failed", "timeout" or "exited"; the serial ports go to
+    run_dir/NAME-console.log and NAME-results.log."""
+    console, results = run_dir + "/%s-console.log" % name, run_dir + "/%s-results.log" % name
     for f in (console, results):
         if os.path.exists(f):
             os.unlink(f)
@@ -140,7 +146,8 @@ def boot(args, kernel, image, run_dir, accel, budget):
         ["-accel", "tcg", "-cpu", "max", "-smp", "1"]
     cmd = [args.qemu, *cpu, "-m", "1024", "-nodefaults", "-no-user-config", "-display", "none",
            "-no-reboot", "-kernel", kernel, "-initrd", image,
-           "-append", "console=ttyS0 panic=-1 rdinit=/init loglevel=4",
+           "-append", "console=ttyS0 panic=-1 rdinit=/init loglevel=4 " + cmdline + " " +
+           os.environ.get("CCGATE_VM_APPEND", ""),
            "-serial", "file:" + console, "-serial", "file:" + results]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -212,17 +219,100 @@ def expected_tests(path):
     return out
 
 
+class Tap:
+    """TAP lines with a running number; the plan goes last."""
+
+    def __init__(self):
+        self.n, self.failed = 0, False
+
+    def line(self, ok, what):
+        self.n += 1
+        self.failed = self.failed or not ok
+        print("%s %d - %s" % ("ok" if ok else "not ok", self.n, what))
+
+    def skip(self, what, why):
+        self.n += 1
+        print("ok %d - %s # SKIP %s" % (self.n, what, why))
+
+
+def choose_accel(args, kernel):
+    """"kvm" or "tcg", and whether KVM is only being tried (auto)."""
+    accel = os.environ.get("CCGATE_VM_ACCEL", "auto")
+    if accel != "auto":
+        return accel, False
+    ok, why = kvm_usable()
+    if ok and os.path.exists(args.kvm_failed):
+        ok, why = False, "KVM failed here before (%s; remove %s to try it again)" % (
+            read_text(args.kvm_failed).strip(), args.kvm_failed)
+    if not ok:
+        print("# TCG: %s" % why)
+    return ("kvm", True) if ok else ("tcg", False)
+
+
+def run_guest(args, tap, kernel, image, name, cmdline, names):
+    """Boot one guest, report its tests as TAP; returns the qemu seconds."""
+    accel, trying = args.accel
+    outcome, secs, err = boot(args, kernel, image, args.run_dir, name, cmdline, accel, args.timeout)
+    if outcome == "kvm-failed" and trying:
+        first = next((l for l in err.splitlines() if "KVM" in l), "no output from init")
+        print("# KVM does not work here (%s, after %.1f s): TCG instead" % (first.strip(), secs))
+        with open(args.kvm_failed, "w") as f:
+            f.write("%s, qemu %s, kernel %s\n" % (first.strip(), args.qemu, kernel))
+        accel = "tcg"
+        args.accel = (accel, False)
+        outcome, secs, err = boot(args, kernel, image, args.run_dir, name, cmdline, accel,
+                                  args.timeout)
+    results = read_text(args.run_dir + "/%s-results.log" % name)
+    up, facts, tests = parse(results)
+    print("# %s guest: accel %s; qemu ran %.1f s; init started at %s s of guest uptime" % (
+        name, accel, secs, "%.2f" % up if up is not None else "(never)"))
+    for f in facts:
+        print("# %s guest %s" % (name, f))
+    if outcome != "done":
+        tap.line(False, "the %s guest ran to the end (%s after %.1f s)" % (name, outcome, secs))
+        for line in err.splitlines()[-20:]:
+            print("# qemu: " + line)
+        for line in read_text(args.run_dir + "/%s-console.log" % name).splitlines()[-60:]:
+            print("# console: " + line)
+    else:
+        tap.line(True, "the %s guest booted, ran its tests and powered off (%.1f s)" % (name, secs))
+    by_name = {t[0]: t for t in tests}
+    for tname in names:
+        t = by_name.get(tname)
+        if not t:
+            tap.line(False, "%s: never ran" % tname)
+            continue
+        for line in t[2]:
+            print("# " + line)
+        status, dur = t[1], (t[4] - t[3]) if t[4] is not None else 0.0
+        last = next((l for l in reversed(t[2]) if l.startswith(("PASS", "SKIPPED", "FAIL"))), "")
+        if status == 0:
+            tap.line(True, "%s in the guest (%.1f s) %s" % (tname, dur, last))
+        elif status == 77 and tname in args.may_skip:
+            tap.skip(tname, last)
+        else:
+            what = "killed at its timeout" if status == 137 else \
+                "skipped, which the guest exists to prevent" if status == 77 else \
+                "exit status %s" % status
+            tap.line(False, "%s in the guest: %s %s" % (tname, what, last))
+    return secs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", required=True, help="directory for the image and logs")
+    ap.add_argument("--out", required=True, help="directory for the images and logs")
     ap.add_argument("--bin", action="append", default=[], help="a binary for /ccgate/bin")
     ap.add_argument("--file", action="append", default=[], help="SRC:DEST, a file for the guest")
     ap.add_argument("--tests", required=True, help="the guest's test list")
     ap.add_argument("--init", required=True, help="the guest's PID 1 script")
     ap.add_argument("--may-skip", action="append", default=[],
                     help="a guest test that may report SKIPPED (others must pass)")
-    ap.add_argument("--timeout", type=float, default=420, help="bound on the boot, in seconds")
+    ap.add_argument("--timeout", type=float, default=420, help="bound on each boot, in seconds")
     ap.add_argument("--busybox", default="/bin/busybox")
+    ap.add_argument("--builddir", help="the meson build directory: also boot a systemd guest "
+                    "with what `meson install` installs")
+    ap.add_argument("--stub", help="the stub agent, for the systemd guest")
+    ap.add_argument("--policy", help="the policy the systemd guest's initdata carries")
     args = ap.parse_args()
 
     args.qemu = shutil.which("qemu-system-x86_64")
@@ -232,84 +322,43 @@ def main():
     if not os.path.exists(args.busybox) or initramfs.is_dynamic(args.busybox):
         skip("%s is not a static busybox (Debian: busybox-static)" % args.busybox)
     kernel, args.moddir = find_kernel()
+    args.modules = MODULES
 
     t_start = time.monotonic()
     os.makedirs(args.out, exist_ok=True)
-    run_dir = os.path.join(args.out, "run")
-    shutil.rmtree(run_dir, ignore_errors=True)
-    os.makedirs(run_dir)
+    args.run_dir = os.path.join(args.out, "run")
+    args.kvm_failed = os.path.join(args.out, "kvm-failed")
+    shutil.rmtree(args.run_dir, ignore_errors=True)
+    os.makedirs(args.run_dir)
     goclient = build_goclient(args.out)
-    image = build_image(args, run_dir, goclient)
-    t_built = time.monotonic()
-    print("# guest kernel %s, initramfs %.1f MiB, built in %.1f s" % (
-        kernel, os.path.getsize(image) / 1048576, t_built - t_start))
+    image = build_image(args, args.run_dir, goclient)
+    print("# guest kernel %s, busybox initramfs %.1f MiB, built in %.1f s" % (
+        kernel, os.path.getsize(image) / 1048576, time.monotonic() - t_start))
+    args.accel = choose_accel(args, kernel)
+    tap = Tap()
+    qemu = run_guest(args, tap, kernel, image, "busybox", "", expected_tests(args.tests))
 
-    accel = os.environ.get("CCGATE_VM_ACCEL", "auto")
-    kvm_failed = os.path.join(args.out, "kvm-failed")
-    if accel == "auto":
-        ok, why = kvm_usable()
-        if ok and os.path.exists(kvm_failed):
-            ok, why = False, "KVM failed here before (%s; remove %s to try it again)" % (
-                read_text(kvm_failed).strip(), kvm_failed)
-        accel = "kvm" if ok else "tcg"
-        if not ok:
-            print("# TCG: %s" % why)
-    outcome, secs, err = boot(args, kernel, image, run_dir, accel, args.timeout)
-    if outcome == "kvm-failed" and os.environ.get("CCGATE_VM_ACCEL", "auto") == "auto":
-        first = next((line for line in err.splitlines() if "KVM" in line), "no output from init")
-        print("# KVM does not work here (%s, after %.1f s): TCG instead" % (first.strip(), secs))
-        with open(kvm_failed, "w") as f:
-            f.write("%s, qemu %s, kernel %s\n" % (first.strip(), args.qemu, kernel))
-        accel = "tcg"
-        outcome, secs, err = boot(args, kernel, image, run_dir, accel, args.timeout)
-
-    results = read_text(run_dir + "/results.log")
-    up, facts, tests = parse(results)
-    print("# accel %s; qemu ran %.1f s; init started at %s s of guest uptime" % (
-        accel, secs, "%.2f" % up if up is not None else "(never)"))
-    for f in facts:
-        print("# guest %s" % f)
-
-    names = expected_tests(args.tests)
-    print("1..%d" % (len(names) + 1))
-    failed = False
-    if outcome != "done":
-        failed = True
-        print("not ok 1 - the guest ran to the end (%s after %.1f s)" % (outcome, secs))
-        for line in err.splitlines()[-20:]:
-            print("# qemu: " + line)
-        for line in read_text(run_dir + "/console.log").splitlines()[-40:]:
-            print("# console: " + line)
-    else:
-        print("ok 1 - the guest booted, ran its tests and powered off (%.1f s)" % secs)
-    by_name = {t[0]: t for t in tests}
-    for i, name in enumerate(names, start=2):
-        t = by_name.get(name)
-        if not t:
-            failed = True
-            print("not ok %d - %s: never ran" % (i, name))
-            continue
-        for line in t[2]:
-            print("# " + line)
-        status, dur = t[1], (t[4] - t[3]) if t[4] is not None else 0.0
-        last = next((l for l in reversed(t[2]) if l.startswith(("PASS", "SKIPPED", "FAIL"))), "")
-        if status == 0:
-            print("ok %d - %s in the guest (%.1f s) %s" % (i, name, dur, last))
-        elif status == 77 and name in args.may_skip:
-            print("ok %d - %s # SKIP %s" % (i, name, last))
+    if args.builddir:
+        why = systemd_image.available() or (None if goclient else "no Go ttrpc client")
+        if why:
+            tap.skip("the units under systemd", why)
         else:
-            failed = True
-            what = "killed at its timeout" if status == 137 else \
-                "skipped, which the guest exists to prevent" if status == 77 else \
-                "exit status %s" % status
-            print("not ok %d - %s in the guest: %s %s" % (i, name, what, last))
-    print("# total %.1f s (image %.1f s, qemu %.1f s)" % (
-        time.monotonic() - t_start, t_built - t_start, secs))
-    if failed or os.environ.get("CCGATE_VM_KEEP"):
-        print("# logs: %s/console.log and results.log" % run_dir)
+            t0 = time.monotonic()
+            image2 = systemd_image.build(args, args.run_dir, goclient,
+                                         initramfs.read(args.policy).decode())
+            print("# systemd initramfs %.1f MiB, built in %.1f s" % (
+                os.path.getsize(image2) / 1048576, time.monotonic() - t0))
+            qemu += run_guest(args, tap, kernel, image2, "systemd", systemd_image.CMDLINE,
+                              ["systemd_units"])
+            image = image + " " + image2
+    print("1..%d" % tap.n)
+    print("# total %.1f s, of which qemu %.1f s" % (time.monotonic() - t_start, qemu))
+    if tap.failed or os.environ.get("CCGATE_VM_KEEP"):
+        print("# logs: %s/*-console.log and *-results.log" % args.run_dir)
     else:
-        os.unlink(image)
-    sys.exit(1 if failed else 0)
+        for i in image.split():
+            os.unlink(i)
+    sys.exit(1 if tap.failed else 0)
 
 
 if __name__ == "__main__":
