@@ -56,6 +56,7 @@ static char root[PATH_MAX], cg_ccgate[PATH_MAX + 8], cg_slice[PATH_MAX + 16];
 static char cg_agent[PATH_MAX + 48], cg_pods[PATH_MAX + 16], cg_qos[PATH_MAX + 32];
 static char dir[] = "/tmp/ccgate-vm-XXXXXX";
 static char rec[PATH_MAX], audit[PATH_MAX], alias[PATH_MAX], hardlink[PATH_MAX];
+
 /* A container process: its own leaf cgroup under kubepods and its own mount
  * namespace, which container_new() opens (no hook asks for ptrace rights on a
  * descriptor held already, as a bind-mounted ns file would be); it execs only

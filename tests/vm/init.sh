@@ -10,6 +10,8 @@
 #   VM-END <name> <status> <uptime s>
 #   VM-DONE                     every test has run; the guest powers off
 export PATH=/bin:/ccgate/bin
+# The host's ASAN_OPTIONS/UBSAN_OPTIONS, when the binaries are sanitized.
+. /ccgate/env
 
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -33,6 +35,7 @@ fact lockdown "$(cat /sys/kernel/security/lockdown 2>/dev/null || echo absent)"
 fact btf "$(stat -c %s /sys/kernel/btf/vmlinux 2>/dev/null || echo absent)"
 fact modules "$(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 fact cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+fact sanitizer-options "${ASAN_OPTIONS:-(no ASAN_OPTIONS)} ${UBSAN_OPTIONS:-}"
 
 while read -r name timeout cmd; do
         case "$name" in ''|'#'*) continue ;; esac

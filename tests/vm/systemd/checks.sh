@@ -122,8 +122,9 @@ check "...and ccgate.path started it again (the agent's socket is still there)" 
         wait_for listening 3
 # --- stopped for good: the audit log stays and verifies ----------------------
 systemctl stop ccgate.path ccgate.service
-check "ccgate.path and ccgate.service stopped" \
-        [ "$(show ccgate.service ActiveState)$(show ccgate.path ActiveState)" = inactiveinactive ]
+states="$(show ccgate.service ActiveState)/$(show ccgate.service Result) $(show ccgate.path ActiveState)"
+check "ccgate.path and ccgate.service stopped ($states)" [ "$states" = "inactive/success inactive" ]
+[ "$states" = "inactive/success inactive" ] || tail -20 /var/log/ccgate-vm.log | sed 's/^/# /'
 check "ccgate audit verify --closed /run/ccgate/audit.log (RuntimeDirectoryPreserve=yes)" \
         ccgate audit verify --closed /run/ccgate/audit.log
 
