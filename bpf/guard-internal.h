@@ -44,5 +44,6 @@ int guard_link_prog_rodata(int link_fd, void *buf, size_t len, char ret_prog_nam
 bool guard_kernel_has_enum_value(const char *name);
 
 /* guard_lsm.c */
-int guard_lsm_status(const char *pin_dir, struct guard_status *st);
+/* why: probe the kernel for the reason when no LSM hook is active. */
+int guard_lsm_status(const char *pin_dir, struct guard_status *st, bool why);
 int guard_lsm_remove(const char *pin_dir);

@@ -478,7 +478,7 @@ int guard_install(const struct guard_config *cfg, const char *pin_dir, struct gu
         return reused ? 1 : 0;
 }
 
-int guard_status(const char *pin_dir, struct guard_status *ret)
+static int guard_status_why(const char *pin_dir, struct guard_status *ret, bool why)
 {
         struct guard_status st = {};
         int r;
@@ -488,11 +488,21 @@ int guard_status(const char *pin_dir, struct guard_status *ret)
         r = agent_guard_status(pin_dir, &st);
         if (r < 0)
                 return r;
-        r = guard_lsm_status(pin_dir, &st);
+        r = guard_lsm_status(pin_dir, &st, why);
         if (r < 0)
                 return r;
         *ret = st;
         return 0;
+}
+
+int guard_status(const char *pin_dir, struct guard_status *ret)
+{
+        return guard_status_why(pin_dir, ret, true);
+}
+
+int guard_status_active(const char *pin_dir, struct guard_status *ret)
+{
+        return guard_status_why(pin_dir, ret, false);
 }
 
 int guard_remove(const char *pin_dir)

@@ -134,6 +134,10 @@ int guard_lsm_install(const struct guard_config *cfg, const char *pin_dir,
 /* What is pinned under pin_dir and still attached (ret->active == 0: nothing);
  * when no LSM hook is active, ret->lsm_reason says why. */
 int guard_status(const char *pin_dir, struct guard_status *ret);
+/* guard_status() without the why: lsm_error and lsm_reason stay 0 and empty,
+ * and the kernel's BTF is not read (that probe costs 6 MB of heap and, under
+ * valgrind, seconds). For ccgate run, which reports only what is active. */
+int guard_status_active(const char *pin_dir, struct guard_status *ret);
 /* Detach and unpin everything under pin_dir; 0 if there was nothing. */
 int guard_remove(const char *pin_dir);
 /* 0 if BPF LSM programs can be loaded here, else -errno with the kernel's reason. */
@@ -158,6 +162,11 @@ static inline int guard_lsm_install(const struct guard_config *cfg, const char *
         return -EOPNOTSUPP;
 }
 static inline int guard_status(const char *pin_dir, struct guard_status *ret)
+{
+        (void)pin_dir, (void)ret;
+        return -EOPNOTSUPP;
+}
+static inline int guard_status_active(const char *pin_dir, struct guard_status *ret)
 {
         (void)pin_dir, (void)ret;
         return -EOPNOTSUPP;

@@ -207,7 +207,7 @@ static int lsm_pinned_rodata(const char *pin_dir, struct lsm_guard__rodata *ro)
         return -ENOENT;
 }
 
-int guard_lsm_status(const char *pin_dir, struct guard_status *st)
+int guard_lsm_status(const char *pin_dir, struct guard_status *st, bool why)
 {
         unsigned seen = 0, missing = 0;
         char pin[PATH_MAX];
@@ -223,7 +223,7 @@ int guard_lsm_status(const char *pin_dir, struct guard_status *st)
                         missing |= GUARD_HOOK_BIT(lsm_progs[i].hook);
         }
         st->active |= seen & ~missing;
-        if (!(st->active & GUARD_HOOKS_LSM))
+        if (why && !(st->active & GUARD_HOOKS_LSM))
                 st->lsm_error = guard_lsm_probe(st->lsm_reason, sizeof(st->lsm_reason));
         return 0;
 }

@@ -266,7 +266,7 @@ int run_daemon(const struct run_options *o)
 
         /* Which eBPF hooks guard the agent: the policy may require some, and
          * every audit log's genesis names them. */
-        if (guard_status(o->pin_dir, &guard) < 0)
+        if (guard_status_active(o->pin_dir, &guard) < 0)
                 guard = (struct guard_status){ 0 };
         hooks_active(&guard, hooks, sizeof(hooks));
         log_notice("active eBPF hooks: %s", hooks);
