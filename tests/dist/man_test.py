@@ -9,7 +9,8 @@ format without a groff warning.
 import json, re, shutil, subprocess, sys
 
 CCGATE, MANDIR, SCHEMA = sys.argv[1:4]
-COMMANDS = ["run", "policy check", "policy explain", "policy digest", "audit verify",
+COMMANDS = ["run", "policy check", "policy explain", "policy digest", "policy generate",
+            "audit verify",
             "audit show", "hooks install", "hooks status", "hooks remove"]
 HOOKS = ["connect_unix", "lsm_unix_inode", "lsm_exec", "lsm_ptrace", "lsm_proc_mem", "lsm_vsock"]
 passed, failed = 0, 0
