@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The CoCo initdata document carrying a policy: version "0.1.0", the digest algorithm,
- * and [data] "ccgate.yaml" (kata-types src/initdata.rs; enforcer/attest_initdata.c
+ * and [data] "ccgate.yaml" (kata-types src/initdata.rs; enforcer/core/attest_initdata.c
  * reads it). The policy goes in a TOML literal string, so its bytes are the document's
  * bytes; a policy that cannot be one (it holds ''' or control characters) is a basic
  * string with the escapes ccgate's reader knows.

@@ -112,7 +112,7 @@ void gen_output_done(struct gen_output *out);
 
 /*
  * The CoCo initdata TOML document that carries policy under [data] "ccgate.yaml"
- * (enforcer/attest.h ATTEST_INITDATA_POLICY_KEY), with algorithm sha256, sha384 or
+ * (enforcer/core/attest.h ATTEST_INITDATA_POLICY_KEY), with algorithm sha256, sha384 or
  * sha512; kata's own keys (policy.rego, aa.toml, cdh.toml) are not written.
  */
 int gen_initdata(const char *policy, size_t len, const char *algorithm, char **ret,

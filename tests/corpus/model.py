@@ -4,7 +4,7 @@
 A model written from the peers' source (paths below are in kata-containers at the
 commit in KATA, and in containerd/containerd at CONTAINERD), used by
 gen_lifecycles.py to write the corpus. Every function names where its facts come
-from. Messages are built directly in the project's JSON form (enforcer/pbjson.h:
+from. Messages are built directly in the project's JSON form (enforcer/cli/pbjson.h:
 .proto field names, proto3 defaults omitted, bytes base64).
 
 Nothing here is run against a real cluster: the output is a model, and the corpus
