@@ -215,6 +215,15 @@ static void show_row(const json_t *j, const struct audit_record *rec)
                 show_outcome(j);
                 return;
         }
+        if (strcmp(rec->type, "measure") == 0) {
+                printf("%-11s measure: event %" JSON_INTEGER_FORMAT " ", "-",
+                       json_integer_value(json_object_get(j, "event")));
+                put_safe(str_or_null(j, "operation"), 0);
+                printf(" into ");
+                put_safe(str_or_null(j, "register"), 0);
+                putchar('\n');
+                return;
+        }
         if (strcmp(rec->type, "decision") != 0) {
                 const char *version = str_or_null(j, "ccgate_version");
 
@@ -227,6 +236,10 @@ static void show_row(const json_t *j, const struct audit_record *rec)
                         put_safe(version, 0);
                         printf(", hooks ");
                         put_safe(str_or_null(j, "hooks"), 0);
+                        if (str_or_null(j, "measure")) {
+                                printf(", measure ");
+                                put_safe(str_or_null(j, "measure"), 0);
+                        }
                 }
                 putchar('\n');
                 return;

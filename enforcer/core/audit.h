@@ -25,6 +25,10 @@
  *             did not decode) and why (null when answered). "time" is when it
  *             happened; the record is written with the next record, or within
  *             a tick (audit_flush()), and always before the stop record
+ *   measure   a runtime measurement event was extended into a TEE register:
+ *             event (its number in the event log), operation, register,
+ *             event_sha256 (the SHA-256 of its event log line); see
+ *             measure_event.h. genesis and start name the extender ("measure")
  *   stop      the log was closed cleanly
  * Nothing of a request is copied but the ids above: env values, file data,
  * stdin data and policy bodies are only in request_sha256.
@@ -78,6 +82,7 @@ struct audit_options {
         const char *policy_digest; /* lowercase hex SHA-256/384 of the policy bytes, or "none" */
         const char *tee;           /* "none", "snp", "tdx": [a-z0-9_-], at most 32 */
         const char *hooks;         /* active eBPF hooks, free text; NULL = "none" */
+        const char *measure;       /* the runtime measurement extender, "tpm:pcr13"; NULL = "none" */
 };
 
 struct audit_log;
@@ -172,6 +177,20 @@ int audit_prepare(struct audit_log *log);
  * stays queued, for the next record or flush).
  */
 int audit_flush(struct audit_log *log);
+
+struct audit_measure_event {
+        uint64_t n;               /* the event's number in the event log */
+        const char *operation;    /* "Start", "SetPolicy", "AuditHead" */
+        const char *reg;          /* where it was extended: "tpm:pcr13", "rtmr:3", "aa" */
+        const char *event_sha256; /* lowercase hex SHA-256 of its event log line */
+};
+
+/*
+ * Record that a runtime measurement event was extended (a "measure" record),
+ * so the chain holds each event's digest. Written with what is pending and
+ * fsynced. Returns 0, -EINVAL, -EPIPE after audit_stop(), or the write's -errno.
+ */
+int audit_measure(struct audit_log *log, const struct audit_measure_event *ev);
 
 /* The seq of the last record (the one audit_append() just wrote). */
 uint64_t audit_head_seq(const struct audit_log *log);

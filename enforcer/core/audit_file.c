@@ -329,6 +329,9 @@ static int log_init(struct audit_log *log, const struct audit_options *o)
         if (r >= 0)
                 r = audit_render_option(log->hooks, sizeof(log->hooks), o->hooks ? o->hooks : "none",
                                   AUDIT_HOOKS_MAX);
+        if (r >= 0)
+                r = audit_render_option(log->measure, sizeof(log->measure),
+                                        o->measure ? o->measure : "none", AUDIT_NAME_MAX);
         if (r < 0)
                 return r;
 

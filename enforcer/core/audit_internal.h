@@ -55,6 +55,7 @@ struct audit_log {
         char policy[128];
         char tee[AUDIT_TEE_MAX + 3];
         char hooks[6 * AUDIT_HOOKS_MAX + 3];
+        char measure[6 * AUDIT_NAME_MAX + 3];
         bool started; /* the first record is written: closing may add a stop record */
 
         /* Outcome events not yet encoded, in the order they happened. */

@@ -119,7 +119,8 @@ void audit_problem_set(struct audit_problem *p, const char *file, unsigned long 
         va_end(ap);
 }
 
-static const char *const record_types[] = { "genesis", "start", "decision", "outcome", "stop" };
+static const char *const record_types[] = { "genesis", "start", "decision", "outcome", "measure",
+                                              "stop" };
 
 int audit_record_parse(const char *line, size_t len, struct json_t **ret, struct audit_record *rec,
                        char *why, size_t why_len)

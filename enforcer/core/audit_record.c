@@ -322,7 +322,37 @@ int audit_lifecycle(struct audit_log *log, const char *type)
                 (void)line_json_string(&l, CCGATE_VERSION, strlen(CCGATE_VERSION), AUDIT_NAME_MAX);
                 line_str(&l, ",\"hooks\":");
                 line_str(&l, log->hooks);
+                line_str(&l, ",\"measure\":");
+                line_str(&l, log->measure);
         }
+        r = line_end(log, &l);
+        if (r < 0)
+                return r;
+        return audit_commit(log, &l, log->next_seq, true);
+}
+
+/* A runtime measurement event, chained by its event log line's digest. */
+int audit_measure(struct audit_log *log, const struct audit_measure_event *ev)
+{
+        struct line l;
+        int r;
+
+        if (!log || !ev || !ev->operation || !ev->reg || !ev->event_sha256 ||
+            strnlen(ev->event_sha256, AUDIT_HASH_HEX + 1) != AUDIT_HASH_HEX ||
+            !hex_is_lower(ev->event_sha256, AUDIT_HASH_HEX))
+                return -EINVAL;
+        if (!log->started)
+                return -EPIPE;
+        r = audit_encode_queued(log);
+        if (r < 0)
+                return r;
+        line_begin(log, &l, log->next_seq, "measure", NULL);
+        line_field_u64(&l, "event", ev->n);
+        (void)line_field_cstr(&l, "operation", ev->operation, AUDIT_NAME_MAX);
+        (void)line_field_cstr(&l, "register", ev->reg, AUDIT_NAME_MAX);
+        line_str(&l, ",\"event_sha256\":\"");
+        line_str(&l, ev->event_sha256);
+        line_raw(&l, "\"", 1);
         r = line_end(log, &l);
         if (r < 0)
                 return r;
