@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <nettle/memops.h>
+#include <nettle/sha2.h>
 
 #include "attest.h"
 #include "hex.h"
@@ -53,21 +53,37 @@ const char *attest_hash_to_string(enum attest_hash h)
 int attest_digest(enum attest_hash h, const void *buf, size_t len, uint8_t out[ATTEST_DIGEST_MAX],
                   size_t *ret_len)
 {
-        const EVP_MD *md;
-        uint8_t d[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
+        const uint8_t *p = buf ? buf : (const uint8_t *)"";
+        union {
+                struct sha256_ctx s256;
+                struct sha512_ctx s512;
+        } ctx;
+        size_t n;
 
-        switch (h) {
-        case ATTEST_HASH_SHA256: md = EVP_sha256(); break;
-        case ATTEST_HASH_SHA384: md = EVP_sha384(); break;
-        case ATTEST_HASH_SHA512: md = EVP_sha512(); break;
-        default: return -EINVAL;
-        }
         if (!buf && len > 0)
                 return -EINVAL;
-        if (EVP_Digest(buf ? buf : "", len, d, &n, md, NULL) != 1 || n > ATTEST_DIGEST_MAX)
-                return -EIO;
-        memcpy(out, d, n);
+        switch (h) {
+        case ATTEST_HASH_SHA256:
+                n = SHA256_DIGEST_SIZE;
+                sha256_init(&ctx.s256);
+                sha256_update(&ctx.s256, len, p);
+                sha256_digest(&ctx.s256, n, out);
+                break;
+        case ATTEST_HASH_SHA384:
+                n = SHA384_DIGEST_SIZE;
+                sha384_init(&ctx.s512);
+                sha384_update(&ctx.s512, len, p);
+                sha384_digest(&ctx.s512, n, out);
+                break;
+        case ATTEST_HASH_SHA512:
+                n = SHA512_DIGEST_SIZE;
+                sha512_init(&ctx.s512);
+                sha512_update(&ctx.s512, len, p);
+                sha512_digest(&ctx.s512, n, out);
+                break;
+        default:
+                return -EINVAL;
+        }
         *ret_len = n;
         return 0;
 }
@@ -159,7 +175,7 @@ int attest_match(const struct attest_result *measured, enum attest_binding b, co
         if (flen < 0)
                 return flen;
         hex_encode(want, (size_t)flen, res.expected_hex, sizeof(res.expected_hex));
-        if ((size_t)flen == res.field_len && CRYPTO_memcmp(want, res.field, (size_t)flen) == 0) {
+        if ((size_t)flen == res.field_len && memeql_sec(want, res.field, (size_t)flen)) {
                 res.bound = true;
                 snprintf(res.reason, sizeof(res.reason), "policy bound: %s %s equals the %s digest",
                          res.tee_name, field_name(res.tee),

@@ -31,7 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
+#include <nettle/memops.h>
 
 #include "attest.h"
 #include "cleanup.h"
@@ -526,7 +526,7 @@ int attest_measure(const struct attest_config *c, struct attest_result *ret)
         /* A report that does not echo our REPORT_DATA was not made for this request:
          * stale, replayed, or from a concurrent writer of the same configfs entry. A
          * fixture report file is taken as it is. */
-        if (!c->report_file && CRYPTO_memcmp(echoed, rd, sizeof(rd)) != 0) {
+        if (!c->report_file && !memeql_sec(echoed, rd, sizeof(rd))) {
                 snprintf(res.reason, sizeof(res.reason),
                          "TEE report from %s does not carry the requested REPORT_DATA "
                          "(stale or foreign report)", rb.source);

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
+#include <nettle/nettle-meta.h>
+#include <nettle/sha2.h>
 
 #include "cleanup.h"
 #include "hex.h"
@@ -44,14 +45,20 @@ size_t measure_alg_len(enum measure_alg alg)
         }
 }
 
-static const EVP_MD *alg_md(enum measure_alg alg)
+static const struct nettle_hash *alg_md(enum measure_alg alg)
 {
         switch (alg) {
-        case MEASURE_ALG_SHA256: return EVP_sha256();
-        case MEASURE_ALG_SHA384: return EVP_sha384();
+        case MEASURE_ALG_SHA256: return &nettle_sha256;
+        case MEASURE_ALG_SHA384: return &nettle_sha384;
         default: return NULL;
         }
 }
+
+/* Room for either context, aligned as nettle's own structs are. */
+union hash_ctx {
+        struct sha256_ctx s256;
+        struct sha512_ctx s512;
+};
 
 static bool head_valid(const char *h)
 {
@@ -153,35 +160,36 @@ static void le32(uint8_t *p, uint32_t v)
 
 int measure_digest(enum measure_alg alg, const char *text, size_t len, uint8_t *ret)
 {
-        const EVP_MD *md = alg_md(alg);
-        EVP_MD_CTX *ctx;
+        const struct nettle_hash *md = alg_md(alg);
+        union hash_ctx ctx;
         uint8_t hdr[8];
-        int ok;
 
         if (!md || len > UINT32_MAX)
                 return -EINVAL;
         le32(hdr, MEASURE_AAEL_TAG);
         le32(hdr + 4, (uint32_t)len);
-        ctx = EVP_MD_CTX_new();
-        if (!ctx)
-                return -ENOMEM;
-        ok = EVP_DigestInit_ex(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, hdr, sizeof(hdr)) == 1 &&
-             EVP_DigestUpdate(ctx, text, len) == 1 && EVP_DigestFinal_ex(ctx, ret, NULL) == 1;
-        EVP_MD_CTX_free(ctx);
-        return ok ? 0 : -EIO;
+        md->init(&ctx);
+        md->update(&ctx, sizeof(hdr), hdr);
+        md->update(&ctx, len, (const uint8_t *)text);
+        md->digest(&ctx, md->digest_size, ret);
+        return 0;
 }
 
 int measure_extend(enum measure_alg alg, uint8_t *reg, const uint8_t *digest)
 {
-        const EVP_MD *md = alg_md(alg);
+        const struct nettle_hash *md = alg_md(alg);
         size_t n = measure_alg_len(alg);
         uint8_t buf[2 * MEASURE_DIGEST_MAX];
+        union hash_ctx ctx;
 
         if (!md)
                 return -EINVAL;
         memcpy(buf, reg, n);
         memcpy(buf + n, digest, n);
-        return EVP_Digest(buf, 2 * n, reg, NULL, md, NULL) == 1 ? 0 : -EIO;
+        md->init(&ctx);
+        md->update(&ctx, 2 * n, buf);
+        md->digest(&ctx, md->digest_size, reg);
+        return 0;
 }
 
 int measure_event_line(uint64_t n, const char *boot, const char *time, const char *reg,

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 
 #include "fileio.h"
 #include "gen_images.h"
@@ -94,11 +94,12 @@ static const char *pstr(struct gen_images *im, const char *s)
 
 static int sha256_hex(const void *buf, size_t len, char out[72])
 {
-        unsigned char d[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
+        unsigned char d[SHA256_DIGEST_SIZE];
+        struct sha256_ctx ctx;
 
-        if (!EVP_Digest(buf, len, d, &n, EVP_sha256(), NULL) || n != 32)
-                return -EIO;
+        sha256_init(&ctx);
+        sha256_update(&ctx, len, buf);
+        sha256_digest(&ctx, sizeof(d), d);
         strcpy(out, "sha256:");
         for (unsigned i = 0; i < 32; i++)
                 snprintf(out + 7 + 2 * i, 3, "%02x", d[i]);

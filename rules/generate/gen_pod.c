@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <nettle/base64.h>
 
 #include "gen_internal.h"
 #include "gen_text.h"
@@ -267,13 +267,25 @@ static int pod_hostname(struct gen_ctx *c, struct gen_pod *pod)
 }
 
 /* The pod template's annotations that reach the agent, and the agent policy one. */
+/* Standard base64 with its padding; out has room for len / 4 * 3 bytes. */
+static int base64_decode_padded(unsigned char *out, size_t *ret_n, const char *in, size_t len)
+{
+        struct base64_decode_ctx ctx;
+        size_t n = 0;
+
+        base64_decode_init(&ctx);
+        if (!base64_decode_update(&ctx, &n, out, len, in) || !base64_decode_final(&ctx))
+                return -EINVAL;
+        *ret_n = n;
+        return 0;
+}
+
 static int pod_annotations(struct gen_ctx *c, struct gen_pod *pod)
 {
         const struct gnode *a = gnode_get(pod->meta, "annotations");
         const struct gnode *p = gnode_get(a, "io.katacontainers.config.agent.policy");
         unsigned char *out;
-        size_t len;
-        int n;
+        size_t len, n;
 
         if (a && gnode_map(c->err, a, P(c, "%sannotations", pod->meta_path)) < 0)
                 return -EINVAL;
@@ -289,14 +301,10 @@ static int pod_annotations(struct gen_ctx *c, struct gen_pod *pod)
         out = pool_alloc(c->pool, len / 4 * 3 + 4);
         if (!out)
                 return gen_nomem(c);
-        n = len % 4 == 0 ? EVP_DecodeBlock(out, (const unsigned char *)p->value, (int)len) : -1;
-        if (n < 0)
+        if (len % 4 != 0 || base64_decode_padded(out, &n, p->value, len) < 0)
                 return gnode_error(c->err, p, "the agent policy annotation is not base64");
-        /* EVP_DecodeBlock counts the padding as zero bytes. */
-        for (size_t k = len; k > 0 && p->value[k - 1] == '='; k--)
-                n--;
         out[n] = '\0';
-        if (memchr(out, '\0', (size_t)n))
+        if (memchr(out, '\0', n))
                 return gnode_error(c->err, p, "the agent policy annotation is not text");
         pod->policy_annotation = (const char *)out;
         return 0;

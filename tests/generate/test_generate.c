@@ -581,6 +581,30 @@ static const struct error_case errors[] = {
         { "YAML anchors", C1("    args: &a [x]\n"), {}, "pod.yaml:12:11: YAML anchors are not supported" },
         { "a duplicate key", C1("    args: [x]\n    args: [y]\n"), {},
           "pod.yaml:13:5: duplicate key \"args\" (first at line 12)" },
+        { "the agent policy annotation with a character outside base64",
+          "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n"
+          "    io.katacontainers.config.agent.policy: \"cGFj$2FnZQ==\"\nspec:\n"
+          "  enableServiceLinks: false\n  automountServiceAccountToken: false\n"
+          "  containers:\n  - name: c\n    image: app@" DA "\n", {},
+          "pod.yaml:6:44: the agent policy annotation is not base64" },
+        { "the agent policy annotation with padding inside",
+          "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n"
+          "    io.katacontainers.config.agent.policy: \"cGE=cGFj\"\nspec:\n"
+          "  enableServiceLinks: false\n  automountServiceAccountToken: false\n"
+          "  containers:\n  - name: c\n    image: app@" DA "\n", {},
+          "pod.yaml:6:44: the agent policy annotation is not base64" },
+        { "the agent policy annotation without its padding",
+          "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n"
+          "    io.katacontainers.config.agent.policy: \"cGFja2FnZQ\"\nspec:\n"
+          "  enableServiceLinks: false\n  automountServiceAccountToken: false\n"
+          "  containers:\n  - name: c\n    image: app@" DA "\n", {},
+          "pod.yaml:6:44: the agent policy annotation is not base64" },
+        { "the agent policy annotation decoding to a NUL byte",
+          "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n"
+          "    io.katacontainers.config.agent.policy: \"cGEAYg==\"\nspec:\n"
+          "  enableServiceLinks: false\n  automountServiceAccountToken: false\n"
+          "  containers:\n  - name: c\n    image: app@" DA "\n", {},
+          "pod.yaml:6:44: the agent policy annotation is not text" },
         { "a container name Kubernetes refuses", POD("  containers:\n  - name: My_App\n    image: app@" DA "\n"), {},
           "pod.yaml:10:11: spec.containers[0].name: \"My_App\" is not a DNS label (1-63 of a-z, 0-9 "
           "and -), which Kubernetes requires" },
