@@ -15,12 +15,12 @@ static const char *const container_keys[] = {
         "env",          "cwd",       "user",      "capabilities", "no_new_privileges",
         "terminal",     "privileged", "readonly_root", "mounts",  "storages",    "devices",
         "sysctls",      "namespaces", "annotations", "hooks",     "seccomp",     "exec",
-        "streams",      NULL,
+        "streams",      "apparmor_profile", NULL,
 };
 static const char *const exec_keys[] = { "id",   "reason",       "argv",
                                          "terminal", "user",     "env",
                                          "cwd",  "capabilities", "no_new_privileges",
-                                         "streams", NULL };
+                                         "streams", "apparmor_profile", NULL };
 static const char *const check_names[_CONTAINER_CHECK_MAX] = {
         [CHECK_CONTAINER_ID] = "container-id", [CHECK_IMAGE] = "image",
         [CHECK_ROOT] = "root",                 [CHECK_ARGS] = "args",
@@ -28,6 +28,7 @@ static const char *const check_names[_CONTAINER_CHECK_MAX] = {
         [CHECK_USER] = "user",                 [CHECK_CAPABILITIES] = "capabilities",
         [CHECK_NO_NEW_PRIVILEGES] = "no_new_privileges",
         [CHECK_TERMINAL] = "terminal",         [CHECK_PROCESS] = "process",
+        [CHECK_APPARMOR] = "apparmor",
         [CHECK_PRIVILEGED] = "privileged",     [CHECK_MOUNTS] = "mounts",
         [CHECK_STORAGES] = "storages",         [CHECK_DEVICES] = "devices",
         [CHECK_SYSCTLS] = "sysctls",           [CHECK_NAMESPACES] = "namespaces",
@@ -49,7 +50,8 @@ static const char *const check_reasons[_CONTAINER_CHECK_MAX] = {
         [CHECK_CAPABILITIES] = "a capability is not allowed by the policy",
         [CHECK_NO_NEW_PRIVILEGES] = "no_new_privileges is required by the policy",
         [CHECK_TERMINAL] = "the terminal setting differs from the policy's",
-        [CHECK_PROCESS] = "the process carries a user name, AppArmor or SELinux label",
+        [CHECK_PROCESS] = "the process carries a user name or an SELinux label",
+        [CHECK_APPARMOR] = "the AppArmor profile is not the one the policy names",
         [CHECK_PRIVILEGED] = "the container would be privileged",
         [CHECK_MOUNTS] = "a mount is not allowed by the policy",
         [CHECK_STORAGES] = "a storage is not allowed by the policy",

@@ -16,7 +16,8 @@ static const char *const cap_set_names[] = { "bounding", "effective", "inheritab
 
 void process_defaults(struct process_rule *proc)
 {
-        *proc = (struct process_rule){ .cwd = { .kind = MATCH_EXACT, .text = "/", .len = 1 } };
+        *proc = (struct process_rule){ .cwd = { .kind = MATCH_EXACT, .text = "/", .len = 1 },
+                                       .apparmor_profile = "" };
         /* Unprivileged containers get containerd's default set, never inheritable/ambient. */
         proc->caps[CAP_SET_BOUNDING] = cap_default_set();
         proc->caps[CAP_SET_EFFECTIVE] = cap_default_set();
@@ -287,6 +288,11 @@ int process_load(struct load_ctx *c, struct policy *p, const struct ynode *n,
                 return r;
         if ((v = ytree_get(n, "no_new_privileges")) &&
             (r = load_bool(c, v, "\"no_new_privileges\"", &proc->no_new_privileges)) < 0)
+                return r;
+        /* The guest does not apply AppArmor (kata's agent has no AppArmor support); the
+         * name containerd gives every container is allowed only as the policy spells it. */
+        if ((v = ytree_get(n, "apparmor_profile")) &&
+            (r = load_string(c, v, "\"apparmor_profile\"", &proc->apparmor_profile)) < 0)
                 return r;
         return 0;
 }

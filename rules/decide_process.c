@@ -71,6 +71,7 @@ int process_check(const struct policy *p, const struct process_rule *rule,
                   const ProtobufCMessage *proc)
 {
         size_t n_args = pb_count_of(proc, "Args");
+        const char *apparmor;
 
         if (!proc)
                 return CHECK_PROCESS;
@@ -92,8 +93,12 @@ int process_check(const struct policy *p, const struct process_rule *rule,
         if (!!pb_uint_of(proc, "Terminal", 0) != rule->terminal)
                 return CHECK_TERMINAL;
         /* Names resolved or labels chosen by the host are not the tenant's. */
-        if (pb_str_of(pb_msg_of(proc, "User", 0), "Username", 0)[0] || pb_str_of(proc, "ApparmorProfile", 0)[0] ||
+        if (pb_str_of(pb_msg_of(proc, "User", 0), "Username", 0)[0] ||
             pb_str_of(proc, "SelinuxLabel", 0)[0])
                 return CHECK_PROCESS;
+        /* None, or the one profile the policy names (the guest applies neither). */
+        apparmor = pb_str_of(proc, "ApparmorProfile", 0);
+        if (apparmor[0] && strcmp(apparmor, rule->apparmor_profile) != 0)
+                return CHECK_APPARMOR;
         return -1;
 }

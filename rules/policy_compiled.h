@@ -75,6 +75,7 @@ struct process_rule {
         uint64_t caps[_CAP_SET_MAX]; /* allowed capability bits per set */
         bool terminal;
         bool no_new_privileges; /* required */
+        const char *apparmor_profile; /* the one profile name allowed besides none ("") */
 };
 
 enum stream_kind {
@@ -152,6 +153,7 @@ enum container_check {
         CHECK_NO_NEW_PRIVILEGES,
         CHECK_TERMINAL,
         CHECK_PROCESS,
+        CHECK_APPARMOR,
         CHECK_PRIVILEGED,
         CHECK_MOUNTS,
         CHECK_STORAGES,

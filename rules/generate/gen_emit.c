@@ -176,6 +176,11 @@ static void part_flags(struct gtext *t, const struct gen_container *gc)
         }
         gtext_printf(t, "    readonly_root: %s", gc->readonly_root ? "true" : "false");
         comment(t, gc->readonly_from);
+        if (gc->apparmor_profile) {
+                gtext_puts(t, "    apparmor_profile: ");
+                gtext_yaml_scalar(t, gc->apparmor_profile);
+                comment(t, gc->apparmor_from);
+        }
 }
 
 static void part_namespaces(struct gtext *t, const struct gen_container *gc)

@@ -120,6 +120,8 @@ struct gen_container {
         const char *seccomp;        /* "none", "any", or NULL with seccomp_action */
         const char *seccomp_action; /* a profile's default action */
         const char *seccomp_from;
+        const char *apparmor_profile; /* the runtime's profile name, or NULL */
+        const char *apparmor_from;
         bool streams[_GEN_STREAM_MAX];
         const char *streams_from;
         struct gen_exec *execs;

@@ -255,10 +255,10 @@ static const struct gen_case cases[] = {
         { "namespaces: runtime-rs keeps the cgroup one", C1(""), { .runtime = "runtime-rs" },
           { "    namespaces: [ipc, uts, mount, cgroup]  # settings runtimes.runtime-rs.container_namespaces",
             "    namespaces: [ipc, uts, mount]  # settings runtimes.runtime-rs.sandbox_namespaces" } },
-        { "AppArmor: a note, no key", C1(""), {},
-          { "  # NOTE: containerd sends ApparmorProfile cri-containerd.apparmor.d" } },
+        { "AppArmor: the runtime's profile, by name", C1(""), {},
+          { "    apparmor_profile: cri-containerd.apparmor.d  # settings containerd.apparmor_profile" } },
         { "no AppArmor on the node", C1(""), { .settings = "containerd: {apparmor_profile: \"\"}\n" }, {},
-          { "NOTE" } },
+          { "apparmor_profile", "NOTE" } },
         /* --- volumes and mounts ---------------------------------------------------- */
         { "emptyDir as an encrypted disk",
           C1P("  volumes: [{name: v, emptyDir: {}}]\n", "    volumeMounts: [{name: v, mountPath: /v}]\n"), {},

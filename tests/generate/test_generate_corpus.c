@@ -47,21 +47,8 @@ struct gap {
         void (*remove)(json_t *msg, const char *request);
 };
 
-/* containerd on an AppArmor host gives every container (and runtime-rs every exec)
- * ApparmorProfile cri-containerd.apparmor.d; the language refuses any profile. */
-static void gap_apparmor(json_t *msg, const char *request)
-{
-        json_t *proc = strcmp(request, "ExecProcessRequest") == 0
-                               ? json_object_get(msg, "process")
-                               : json_object_get(json_object_get(msg, "OCI"), "Process");
-        const char *p = json_string_value(json_object_get(proc, "ApparmorProfile"));
-
-        if (p && strcmp(p, "cri-containerd.apparmor.d") == 0)
-                json_object_del(proc, "ApparmorProfile");
-}
-
 static const struct gap language_gaps[] = {
-        { "apparmor", "issue 19 (allow the runtime's AppArmor profile)", gap_apparmor },
+        { NULL, NULL, NULL }, /* none left: the language allows every field kata sends */
 };
 
 /*
@@ -101,8 +88,6 @@ static const struct corpus_fix corpus_fixes[] = {
         { "volumes/runtime-rs-dual-stack.json", 33, "configMap volumes are mounted ro", fix_configmap_ro },
 };
 
-#define APPARMOR "apparmor (issue 19)"
-
 /* The steps the recorded messages make today's language deny: file, step, rule. */
 static const struct raw_denial {
         const char *file;
@@ -110,27 +95,6 @@ static const struct raw_denial {
         const char *rule;
         const char *gap;
 } raw_denials[] = {
-        { "web/go-shim-ipv4.json", 15, "nginx.process", APPARMOR },
-        { "web/runtime-rs-ipv4.json", 14, "nginx.process", APPARMOR },
-        /* runtime-rs's exec process carries the profile too; then its reads (drained)
-         * and the wait name an exec that never started. */
-        { "web/runtime-rs-ipv4.json", 18, "nginx.exec", APPARMOR },
-        { "web/runtime-rs-ipv4.json", 21, "unknown-exec-id", APPARMOR },
-        { "web/go-shim-dual-stack.json", 16, "nginx.process", APPARMOR },
-        { "sidecar/go-shim-ipv4.json", 15, "app.process", APPARMOR },
-        { "sidecar/go-shim-ipv4.json", 23, "log-shipper.process", APPARMOR },
-        { "sidecar/runtime-rs-ipv4.json", 14, "app.process", APPARMOR },
-        { "sidecar/runtime-rs-ipv4.json", 22, "log-shipper.process", APPARMOR },
-        { "locked/go-shim-ipv4.json", 15, "worker.process", APPARMOR },
-        { "volumes/go-shim-dual-stack.json", 35, "reader.process", APPARMOR },
-        { "volumes/runtime-rs-dual-stack.json", 33, "reader.process", APPARMOR },
-        { "emptydir/go-shim-ipv4.json", 16, "seed.process", APPARMOR },
-        { "emptydir/go-shim-ipv4.json", 29, "writer.process", APPARMOR },
-        { "emptydir/go-shim-ipv4.json", 37, "server.process", APPARMOR },
-        { "deployment/go-shim-ipv4.json", 17, "redis.process", APPARMOR },
-        { "deployment/runtime-rs-ipv4.json", 15, "redis.process", APPARMOR },
-        { "deployment/runtime-rs-ipv4.json", 19, "redis.exec", APPARMOR },
-        { "deployment/runtime-rs-ipv4.json", 22, "unknown-exec-id", APPARMOR },
         { NULL, 0, NULL, NULL },
 };
 
@@ -163,7 +127,7 @@ static json_t *message_of(const char *file, int index, const json_t *step, bool 
         for (size_t f = 0; f < sizeof(corpus_fixes) / sizeof(corpus_fixes[0]); f++)
                 if (strcmp(corpus_fixes[f].file, file) == 0 && corpus_fixes[f].step == index)
                         corpus_fixes[f].apply(msg);
-        for (size_t g = 0; patched && g < sizeof(language_gaps) / sizeof(language_gaps[0]); g++)
+        for (size_t g = 0; patched && language_gaps[g].remove; g++)
                 language_gaps[g].remove(msg, request);
         return msg;
 }

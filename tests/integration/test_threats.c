@@ -84,7 +84,8 @@ static const char *threats_dir = "threats";
 #define R_CAPS "a capability is not allowed by the policy"
 #define R_NNP "no_new_privileges is required by the policy"
 #define R_TERMINAL "the terminal setting differs from the policy's"
-#define R_PROCESS "the process carries a user name, AppArmor or SELinux label"
+#define R_PROCESS "the process carries a user name or an SELinux label"
+#define R_APPARMOR "the AppArmor profile is not the one the policy names"
 #define R_PRIVILEGED "the container would be privileged"
 #define R_CGROUPS "the cgroup path is not the container's own under kubepods"
 #define R_MOUNTS "a mount is not allowed by the policy"
@@ -818,7 +819,7 @@ static const struct step swap_web[] = {
           .want = DENY, .rule = c ".user", .reason = R_USER },                                   \
         { "unconfined by AppArmor", base,                                                        \
           .edits = { { "/OCI/Process/ApparmorProfile", Q("unconfined") } },                      \
-          .want = DENY, .rule = c ".process", .reason = R_PROCESS },                             \
+          .want = DENY, .rule = c ".apparmor", .reason = R_APPARMOR },                           \
         { "an SELinux label of the host's choice", base,                                         \
           .edits = { { "/OCI/Process/SelinuxLabel", Q("system_u:system_r:spc_t:s0") } },         \
           .want = DENY, .rule = c ".process", .reason = R_PROCESS },                             \

@@ -101,7 +101,7 @@ static const struct bad_policy bad_policies[] = {
           "3:128: unknown key \"colour\" in a container; expected one of: name, sandbox, id, "
           "reason, image, args, env, cwd, user, capabilities, no_new_privileges, terminal, "
           "privileged, readonly_root, mounts, storages, devices, sysctls, namespaces, "
-          "annotations, hooks, seccomp, exec, streams" },
+          "annotations, hooks, seccomp, exec, streams, apparmor_profile" },
         { C0 C1 ", args: []}\n",
           "3:128: duplicate key \"args\" (first at line 3)" },
         { C0 "  - {name: a, id: a, reason: r, image: \"i@sha256:"
@@ -111,7 +111,7 @@ static const struct bad_policy bad_policies[] = {
           "3:128: unknown key \"args2\" in a container; expected one of: name, sandbox, id, "
           "reason, image, args, env, cwd, user, capabilities, no_new_privileges, terminal, "
           "privileged, readonly_root, mounts, storages, devices, sysctls, namespaces, "
-          "annotations, hooks, seccomp, exec, streams" },
+          "annotations, hooks, seccomp, exec, streams, apparmor_profile" },
         { C0 C1 ", env: [FOO]}\n",
           "3:134: expected NAME=value or {name: NAME, value: ...} for an env entry, found "
           "\"FOO\"" },
@@ -249,7 +249,7 @@ static const struct bad_policy bad_policies[] = {
           "tty_resize" },
         { C0 C1 ", exec: [{id: p, reason: r, argv: [x], shell: true}]}\n",
           "3:165: unknown key \"shell\" in an exec entry; expected one of: id, reason, argv, "
-          "terminal, user, env, cwd, capabilities, no_new_privileges, streams" },
+          "terminal, user, env, cwd, capabilities, no_new_privileges, streams, apparmor_profile" },
         { C0 C1 ", cwd: {glob: a}}\n",
           "3:134: unknown key \"glob\" in \"cwd\"; expected one of: regex, one_of" },
         { "version: 1\ncopy_file: [{id: c, reason: r, path: /x, mode: 0644}]\n",
