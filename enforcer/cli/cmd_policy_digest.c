@@ -37,7 +37,9 @@ static void digest_usage(FILE *f)
               "               (e.g. QEMU: -object tdx-guest,...,mrconfigid=BASE64)\n"
               "  initdata          FILE is a Confidential Containers initdata TOML document\n"
               "                    (version = \"0.1.0\", algorithm = sha256|sha384|sha512)\n"
-              "                    carrying the policy as the string [data] \"ccgate.yaml\".\n"
+              "                    carrying the policy as the string [data] \"ccgate.yaml\";\n"
+              "                    or its gzip, or the block device image kata attaches\n"
+              "                    (\"initdata\", a length, the gzip): the digest is the TOML's.\n"
               "      The digest is the document's algorithm over the whole document's bytes,\n"
               "      truncated or zero-padded to the field (32 bytes HOST_DATA on SEV-SNP,\n"
               "      48 bytes MRCONFIGID on TDX), as the kata runtime computes it when the\n"
@@ -194,6 +196,18 @@ int cmd_policy_digest(int argc, char **argv)
                 digest_usage(stderr);
                 return 2;
         }
+        if (what == FOR_INITDATA) {
+                /* The TOML, its gzip or kata's block device, as ccgate run reads them. */
+                enum attest_initdata_form form;
+                char why[256] = "";
+                r = attest_initdata_read(argv[optind], &buf, &len, &form, why, sizeof(why));
+                if (r < 0) {
+                        fprintf(stderr, "ccgate policy digest: %s: %s\n", argv[optind],
+                                why[0] ? why : strerror(-r));
+                        return 2;
+                }
+                return print_initdata(buf, len, initdata_tee);
+        }
         r = read_input(argv[optind], &buf, &len);
         if (r < 0) {
                 fprintf(stderr, "ccgate policy digest: %s: %s\n", argv[optind],
@@ -201,8 +215,6 @@ int cmd_policy_digest(int argc, char **argv)
                 return 2;
         }
 
-        if (what == FOR_INITDATA)
-                return print_initdata(buf, len, initdata_tee);
         for (enum attest_tee t = ATTEST_TEE_SNP; t <= ATTEST_TEE_TDX; t++) {
                 if ((what == FOR_SNP && t != ATTEST_TEE_SNP) || (what == FOR_TDX && t != ATTEST_TEE_TDX))
                         continue;

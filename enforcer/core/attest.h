@@ -35,6 +35,14 @@
 #define ATTEST_INPUT_MAX (4u * 1024u * 1024u)
 /* Where the policy lives inside an initdata document's [data] table. */
 #define ATTEST_INITDATA_POLICY_KEY "ccgate.yaml"
+/*
+ * The block device kata attaches (virtcontainers/hypervisor.go prepareInitdataImage,
+ * runtime-rs coco_data/initdata_block.rs; read by the agent's initdata.rs): the
+ * 8 bytes "initdata", the length of the gzip data as a little-endian u64, the gzip
+ * of the TOML document, zero padding to a 512-byte sector.
+ */
+#define ATTEST_INITDATA_MAGIC "initdata"
+#define ATTEST_INITDATA_HEADER_LEN 16u
 
 enum attest_tee {
         ATTEST_TEE_NONE, /* development: no attestation, explicitly requested */
@@ -148,6 +156,40 @@ int attest_expected_field(enum attest_tee tee, enum attest_binding b, const uint
 int attest_initdata_parse(const uint8_t *doc, size_t len, struct attest_initdata *ret, char *why,
                           size_t why_len);
 void attest_initdata_done(struct attest_initdata *d);
+
+/* The forms an initdata document arrives in. */
+enum attest_initdata_form {
+        ATTEST_INITDATA_TOML,  /* the document itself (as the agent writes it out) */
+        ATTEST_INITDATA_GZIP,  /* one gzip member holding it */
+        ATTEST_INITDATA_BLOCK, /* kata's block device image: header, gzip, padding */
+        _ATTEST_INITDATA_FORM_MAX,
+        _ATTEST_INITDATA_FORM_INVALID = -EINVAL,
+};
+
+const char *attest_initdata_form_to_string(enum attest_initdata_form f);
+
+/*
+ * The TOML document in buf, by its first bytes: the block header's magic, the gzip
+ * magic (1f 8b), or else the document as it is. The gzip data must be exactly one
+ * member, end where the block header says (or where buf ends), pass its CRC and
+ * length checks, and decompress to at most ATTEST_INPUT_MAX bytes; the block
+ * image's padding after the gzip data is not read, as the agent does not read it.
+ * Returns 0 with *ret (heap, free()), *ret_len and *ret_form; -EBADMSG with a
+ * reason in why (may be NULL) when the bytes are none of the forms; -ENOMEM.
+ * Digests cover the TOML document: what kata digests and the agent writes out.
+ */
+int attest_initdata_unpack(const uint8_t *buf, size_t len, uint8_t **ret, size_t *ret_len,
+                           enum attest_initdata_form *ret_form, char *why, size_t why_len);
+
+/*
+ * Read path (a file, a block device, "-" for standard input) and unpack it. A block
+ * device is read to the end of the gzip data its header announces; anything else
+ * whole, bounded (the document's limit, plus the header and a sector of padding).
+ * Returns as attest_initdata_unpack(), or the -errno of opening or reading with
+ * the reason in why (which does not repeat path).
+ */
+int attest_initdata_read(const char *path, uint8_t **ret, size_t *ret_len,
+                         enum attest_initdata_form *ret_form, char *why, size_t why_len);
 
 /*
  * Parse raw report bytes. expect narrows the accepted formats (SNP or TDX; AUTO

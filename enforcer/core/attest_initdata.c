@@ -1,16 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * CoCo initdata documents: a strict reader for the subset of TOML that initdata
- * uses (attest_initdata_parse() in attest.h). Anything outside it is refused
- * with the line, so what ccgate accepts is exactly what it understood.
+ * uses (attest_initdata_parse() in attest.h), and the forms the document arrives
+ * in (the TOML, its gzip, kata's block device). Anything outside them is refused
+ * with the reason, so what ccgate accepts is exactly what it understood.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
 
 #include "attest.h"
 #include "cleanup.h"
+#include "fileio.h"
 
 #define INITDATA_MAX_KEYS 64
 #define INITDATA_MAX_KEY_LEN 256
@@ -381,3 +390,266 @@ void attest_initdata_done(struct attest_initdata *d)
         d->policy_len = 0;
 }
 
+
+/* --- the forms it arrives in: the TOML, its gzip, kata's block device ---------- */
+
+/* Bytes a whole file may hold: the largest document's gzip (a stored deflate adds
+ * little, and anything larger than the document could not decompress to it) with
+ * the block header and one sector of padding. */
+#define INITDATA_FILE_MAX (ATTEST_INPUT_MAX + ATTEST_INITDATA_HEADER_LEN + 512u + 4096u)
+#define INITDATA_GZIP_MAX (ATTEST_INPUT_MAX + 4096u)
+
+static const uint8_t gzip_magic[2] = { 0x1f, 0x8b };
+
+const char *attest_initdata_form_to_string(enum attest_initdata_form f)
+{
+        static const char *const names[_ATTEST_INITDATA_FORM_MAX] = {
+                [ATTEST_INITDATA_TOML] = "toml",
+                [ATTEST_INITDATA_GZIP] = "gzip",
+                [ATTEST_INITDATA_BLOCK] = "block device image",
+        };
+
+        return (int)f >= 0 && f < _ATTEST_INITDATA_FORM_MAX ? names[f] : NULL;
+}
+
+static int unpack_fail(char *why, size_t why_len, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int unpack_fail(char *why, size_t why_len, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (why && why_len > 0) {
+                va_start(ap, fmt);
+                vsnprintf(why, why_len, fmt, ap);
+                va_end(ap);
+        }
+        return -EBADMSG;
+}
+
+static void inflate_endp(z_stream *z)
+{
+        inflateEnd(z);
+}
+
+/* One gzip member, exactly len bytes of it, to at most ATTEST_INPUT_MAX bytes. */
+static int gunzip(const uint8_t *in, size_t len, const char *what, uint8_t **ret, size_t *ret_len,
+                  char *why, size_t why_len)
+{
+        _cleanup_(inflate_endp) z_stream z = { 0 };
+        _cleanup_free_ uint8_t *out = NULL;
+        size_t cap = 0, used = 0;
+        int zr;
+
+        if (len > INITDATA_GZIP_MAX)
+                return unpack_fail(why, why_len, "%s: %zu bytes of gzip data, more than %u", what,
+                                   len, INITDATA_GZIP_MAX);
+        /* 16 + MAX_WBITS: a gzip header and trailer (CRC-32, length), nothing else. */
+        if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+                return -ENOMEM;
+        z.next_in = (Bytef *)(uintptr_t)in;
+        z.avail_in = (uInt)len;
+        do {
+                if (used == cap) {
+                        size_t ncap = cap ? cap * 2 : 64u * 1024u;
+                        uint8_t *n;
+                        if (cap > ATTEST_INPUT_MAX)
+                                return unpack_fail(why, why_len,
+                                                   "%s: the gzip data decompresses to more than "
+                                                   "%u bytes", what, ATTEST_INPUT_MAX);
+                        if (ncap > ATTEST_INPUT_MAX + 1u)
+                                ncap = ATTEST_INPUT_MAX + 1u;
+                        n = realloc(out, ncap);
+                        if (!n)
+                                return -ENOMEM;
+                        out = n;
+                        cap = ncap;
+                }
+                z.next_out = out + used;
+                z.avail_out = (uInt)(cap - used);
+                zr = inflate(&z, Z_NO_FLUSH);
+                used = cap - z.avail_out;
+                if (zr == Z_MEM_ERROR)
+                        return -ENOMEM;
+                if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT || zr == Z_STREAM_ERROR)
+                        return unpack_fail(why, why_len, "%s: the gzip data is corrupt (%s)", what,
+                                           z.msg ? z.msg : "inflate failed");
+                if (zr == Z_BUF_ERROR && z.avail_in == 0)
+                        return unpack_fail(why, why_len,
+                                           "%s: the gzip data ends early, after %zu bytes", what,
+                                           len);
+                if (used > ATTEST_INPUT_MAX)
+                        return unpack_fail(why, why_len,
+                                           "%s: the gzip data decompresses to more than %u bytes",
+                                           what, ATTEST_INPUT_MAX);
+        } while (zr != Z_STREAM_END);
+        if (z.avail_in != 0)
+                return unpack_fail(why, why_len,
+                                   "%s: %u bytes follow the end of the gzip data (one gzip "
+                                   "member only)", what, z.avail_in);
+        *ret_len = used;
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+        uint64_t v = 0;
+
+        for (int i = 7; i >= 0; i--)
+                v = v << 8 | p[i];
+        return v;
+}
+
+int attest_initdata_unpack(const uint8_t *buf, size_t len, uint8_t **ret, size_t *ret_len,
+                           enum attest_initdata_form *ret_form, char *why, size_t why_len)
+{
+        const size_t magic_len = sizeof(ATTEST_INITDATA_MAGIC) - 1;
+        uint8_t *out;
+        size_t out_len;
+        int r;
+
+        if (!buf || !ret || !ret_len || !ret_form)
+                return -EINVAL;
+        if (len >= magic_len && memcmp(buf, ATTEST_INITDATA_MAGIC, magic_len) == 0) {
+                uint64_t n;
+                if (len < ATTEST_INITDATA_HEADER_LEN)
+                        return unpack_fail(why, why_len,
+                                           "initdata block image: the header is cut short (%zu "
+                                           "of %u bytes)", len, ATTEST_INITDATA_HEADER_LEN);
+                n = le64(buf + magic_len);
+                if (n == 0)
+                        return unpack_fail(why, why_len,
+                                           "initdata block image: the header announces no data");
+                if (n > INITDATA_GZIP_MAX)
+                        return unpack_fail(why, why_len,
+                                           "initdata block image: the header announces %" PRIu64
+                                           " bytes of gzip data, more than %u", n, INITDATA_GZIP_MAX);
+                if (n > len - ATTEST_INITDATA_HEADER_LEN)
+                        return unpack_fail(why, why_len,
+                                           "initdata block image: it ends after %zu of the %" PRIu64
+                                           " bytes of gzip data its header announces",
+                                           len - ATTEST_INITDATA_HEADER_LEN, n);
+                if (n < 2 || memcmp(buf + ATTEST_INITDATA_HEADER_LEN, gzip_magic, 2) != 0)
+                        return unpack_fail(why, why_len,
+                                           "initdata block image: the data after the header is "
+                                           "not gzip");
+                r = gunzip(buf + ATTEST_INITDATA_HEADER_LEN, (size_t)n, "initdata block image",
+                           &out, &out_len, why, why_len);
+                if (r < 0)
+                        return r;
+                *ret_form = ATTEST_INITDATA_BLOCK;
+        } else if (len >= 2 && memcmp(buf, gzip_magic, 2) == 0) {
+                r = gunzip(buf, len, "initdata gzip", &out, &out_len, why, why_len);
+                if (r < 0)
+                        return r;
+                *ret_form = ATTEST_INITDATA_GZIP;
+        } else {
+                if (len > ATTEST_INPUT_MAX)
+                        return unpack_fail(why, why_len,
+                                           "initdata: %zu bytes, more than the %u a document may "
+                                           "have", len, ATTEST_INPUT_MAX);
+                out = malloc(len ? len : 1);
+                if (!out)
+                        return -ENOMEM;
+                memcpy(out, buf, len);
+                out_len = len;
+                *ret_form = ATTEST_INITDATA_TOML;
+        }
+        *ret = out;
+        *ret_len = out_len;
+        return 0;
+}
+
+/* Exactly len bytes at offset off of fd, or -EBADMSG when it ends first. */
+static int pread_all(int fd, uint8_t *buf, size_t len, off_t off)
+{
+        size_t got = 0;
+
+        while (got < len) {
+                ssize_t n = pread(fd, buf + got, len - got, off + (off_t)got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return -EBADMSG;
+                got += (size_t)n;
+        }
+        return 0;
+}
+
+/* A block device: the header, then the gzip data it announces, and no more. */
+static int read_block_device(int fd, uint8_t **ret, size_t *ret_len, char *why,
+                             size_t why_len)
+{
+        _cleanup_free_ uint8_t *buf = NULL;
+        uint8_t head[ATTEST_INITDATA_HEADER_LEN];
+        uint64_t n;
+        int r;
+
+        r = pread_all(fd, head, sizeof(head), 0);
+        if (r < 0 || memcmp(head, ATTEST_INITDATA_MAGIC, sizeof(ATTEST_INITDATA_MAGIC) - 1) != 0)
+                return r < 0 && r != -EBADMSG
+                               ? (unpack_fail(why, why_len, "%s", strerror(-r)), r)
+                               : unpack_fail(why, why_len,
+                                             "a block device without the initdata header "
+                                             "(\"" ATTEST_INITDATA_MAGIC "\" and a length)");
+        n = le64(head + sizeof(ATTEST_INITDATA_MAGIC) - 1);
+        if (n == 0 || n > INITDATA_GZIP_MAX)
+                return attest_initdata_unpack(head, sizeof(head), ret, ret_len,
+                                              &(enum attest_initdata_form){ 0 }, why, why_len);
+        buf = malloc(ATTEST_INITDATA_HEADER_LEN + (size_t)n);
+        if (!buf)
+                return -ENOMEM;
+        memcpy(buf, head, sizeof(head));
+        r = pread_all(fd, buf + sizeof(head), (size_t)n, (off_t)sizeof(head));
+        if (r == -EBADMSG)
+                return unpack_fail(why, why_len,
+                                   "initdata block device: it ends before the %" PRIu64
+                                   " bytes of gzip data its header announces", n);
+        if (r < 0)
+                return unpack_fail(why, why_len, "%s", strerror(-r)), r;
+        *ret_len = ATTEST_INITDATA_HEADER_LEN + (size_t)n;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int attest_initdata_read(const char *path, uint8_t **ret, size_t *ret_len,
+                         enum attest_initdata_form *ret_form, char *why, size_t why_len)
+{
+        _cleanup_free_ uint8_t *raw = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t raw_len = 0;
+        struct stat st;
+        int r;
+
+        if (!path || !ret || !ret_len || !ret_form)
+                return -EINVAL;
+        if (strcmp(path, "-") != 0) {
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0) {
+                        r = -errno;
+                        unpack_fail(why, why_len, "%s", strerror(-r));
+                        return r;
+                }
+                if (fstat(fd, &st) < 0) {
+                        r = -errno;
+                        unpack_fail(why, why_len, "%s", strerror(-r));
+                        return r;
+                }
+        }
+        if (fd >= 0 && S_ISBLK(st.st_mode))
+                r = read_block_device(fd, &raw, &raw_len, why, why_len);
+        else {
+                r = read_file_bounded(path, INITDATA_FILE_MAX, &raw, &raw_len);
+                if (r == -EFBIG)
+                        unpack_fail(why, why_len, "larger than the %u bytes an initdata file may have",
+                                    INITDATA_FILE_MAX);
+                else if (r < 0)
+                        unpack_fail(why, why_len, "%s", strerror(-r));
+        }
+        if (r < 0)
+                return r;
+        return attest_initdata_unpack(raw, raw_len, ret, ret_len, ret_form, why, why_len);
+}

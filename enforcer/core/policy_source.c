@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "fileio.h"
 
 void policy_source_init(struct policy_source *s, const struct attest_config *attest,
                         const struct attest_result *measured, const char *active_hooks)
@@ -37,6 +36,7 @@ static int refuse(struct policy_verdict *v, enum gate_refusal r, int error, cons
 static int read_input(enum policy_origin o, const char *name, uint8_t **ret, size_t *ret_len,
                       struct policy_verdict *v)
 {
+        enum attest_initdata_form form;
         int r;
 
         if (o == POLICY_ORIGIN_FILE) {
@@ -45,11 +45,11 @@ static int read_input(enum policy_origin o, const char *name, uint8_t **ret, siz
                         return refuse(v, GATE_REFUSE_POLICY_INVALID, 0, "the policy did not load");
                 return 1;
         }
-        r = read_file_bounded(name, ATTEST_INPUT_MAX, ret, ret_len);
+        /* The TOML, its gzip or kata's block device: the document's bytes are attested. */
+        r = attest_initdata_read(name, ret, ret_len, &form, v->error.message,
+                                 sizeof(v->error.message));
         if (r < 0) {
                 snprintf(v->error.file, sizeof(v->error.file), "%s", name);
-                snprintf(v->error.message, sizeof(v->error.message),
-                         "cannot read the initdata document: %s", strerror(-r));
                 return refuse(v, GATE_REFUSE_POLICY_INVALID, 0,
                               "the initdata document could not be read");
         }
