@@ -10,6 +10,9 @@
 /* A varint holds 64 bits in at most 10 bytes; the 10th carries bit 63 only. */
 #define VARINT_MAX_BYTES 10u
 
+/* Fields per message the once-only bitmap covers (wire_check.h). */
+#define SEEN_WORDS ((WIRE_CHECK_MAX_FIELDS + 63u) / 64u)
+
 struct wire_ctx {
         unsigned max_depth;
         bool unknown; /* an unknown field was skipped somewhere */
@@ -276,11 +279,48 @@ static int skip_unknown(unsigned wt, const uint8_t **p, const uint8_t *end)
         }
 }
 
+/*
+ * Field f of d occurs (again): a non-repeated field, or a second member of
+ * one oneof, is refused, since decoders disagree on which copy counts
+ * (protobuf merges embedded messages, protobuf-c keeps the last one's
+ * scalars, or 0). seen has one bit per index into d->fields.
+ */
+static int note_once(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f,
+                     uint64_t *seen)
+{
+        size_t i = (size_t)(f - d->fields);
+
+        if (f->label == PROTOBUF_C_LABEL_REPEATED)
+                return 0;
+        if (seen[i / 64] & (UINT64_C(1) << (i % 64)))
+                return -EBADMSG;
+        /* Members of one oneof share the case's offset. At most one scan per
+         * oneof and message: a second member ends the check here. */
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+                for (size_t k = 0; k < d->n_fields; k++) {
+                        const ProtobufCFieldDescriptor *o = &d->fields[k];
+
+                        if ((o->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+                            o->quantifier_offset == f->quantifier_offset &&
+                            (seen[k / 64] & (UINT64_C(1) << (k % 64))))
+                                return -EBADMSG;
+                }
+        seen[i / 64] |= UINT64_C(1) << (i % 64);
+        return 0;
+}
+
 static int check_message(struct wire_ctx *c, const ProtobufCMessageDescriptor *d,
                          const uint8_t *p, const uint8_t *end, unsigned depth)
 {
+        /* On the stack, per level: max_depth bounds how many there are. */
+        uint64_t seen[SEEN_WORDS] = { 0 };
+
         if (depth > c->max_depth)
                 return -ELOOP;
+        /* A schema wider than the bitmap: fail closed (the tests keep the
+         * project's schemas inside it). */
+        if (d->n_fields > WIRE_CHECK_MAX_FIELDS)
+                return -EINVAL;
 
         /* Every pass consumes at least the tag byte: at most end - p passes. */
         while (p < end) {
@@ -297,9 +337,12 @@ static int check_message(struct wire_ctx *c, const ProtobufCMessageDescriptor *d
                         return -EBADMSG;
 
                 f = field_of(d, tag >> 3);
-                if (f)
+                if (f) {
+                        r = note_once(d, f, seen);
+                        if (r < 0)
+                                return r;
                         r = check_value(c, f, wt, &p, end, depth);
-                else {
+                } else {
                         c->unknown = true;
                         r = skip_unknown(wt, &p, end);
                 }

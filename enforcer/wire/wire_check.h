@@ -6,7 +6,14 @@
  * bytes differently, this check refuses them: strings that are not UTF-8 or
  * carry a NUL (protobuf-c hands out C strings), a wire type other than the
  * field's own (protobuf-c reads a bool from any), varints over 10 bytes or
- * past 64 bits, lengths past their buffer. It validates; it does not decode.
+ * past 64 bits, lengths past their buffer, and a non-repeated field (or a
+ * second member of one oneof) that occurs more than once in a message at any
+ * depth: protobuf merges two copies of an embedded message and keeps the
+ * first copy's scalars unless the second sets them, protobuf-c 1.4 keeps the
+ * second copy's, so ExecProcessRequest{process{Terminal: true},
+ * process{Cwd}} is terminal to the agent and not to the policy. Refusing
+ * duplicates leaves exactly one reading of what is forwarded, with nothing
+ * to re-encode. It validates; it does not decode.
  * Pure: no allocation, no logging; loops are bounded by the input length and
  * recursion by max_depth.
  */
@@ -22,18 +29,26 @@
  * project's schemas (the unit tests check that), small enough for the stack. */
 #define WIRE_CHECK_MAX_DEPTH 32u
 
+/* The widest message (fields of one descriptor) the check takes: one bit each
+ * on the stack per nesting level, to see a field twice without allocating.
+ * The project's widest has 13; the unit tests check every schema fits. */
+#define WIRE_CHECK_MAX_FIELDS 128u
+
 /*
  * Check that buf is a valid, unambiguous encoding of a d message. Every tag
  * names a field of d (recursively for message fields, map entries included)
  * with that field's wire type, or the length-delimited packed form for a
  * repeated scalar; a bool is 0 or 1; a string is UTF-8 without NUL; bytes are
- * anything. Messages may nest max_depth levels below d.
+ * anything; no field that is not repeated occurs twice in one message, nor
+ * two members of one oneof (map entries' key and value included: an entry is
+ * a message). Messages may nest max_depth levels below d.
  *
  * Returns 0; -EBADMSG when the bytes are malformed or break one of those
  * rules; -ELOOP when messages nest deeper than max_depth; -EPROTO when they
  * are otherwise well formed but carry a field number d does not know (so a
  * malformed input is reported as such even when it also has unknown fields);
- * -EINVAL for a NULL d, or a NULL buf with len > 0.
+ * -EINVAL for a NULL d, a NULL buf with len > 0, or a message type with more
+ * than WIRE_CHECK_MAX_FIELDS fields.
  */
 int wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *buf, size_t len,
                unsigned max_depth);
