@@ -126,8 +126,9 @@ int gate_init(struct gate *g, const struct policy *policy, struct audit_log *aud
                 .ticket_limit = GATE_TICKETS_MAX,
                 .n_free_effects = GATE_EFFECTS_MAX,
         };
-        /* Room for the decoded envelope (which copies the payload) on top of the
-         * agent request's own decode budget. */
+        /* Room for the decoded envelope (which copies a payload shorter than
+         * WIRE_VIEW_MIN and leaves a longer one in the frame) on top of the agent
+         * request's own decode budget. */
         r = arena_init(&g->arena, AGENT_DECODE_MAX_BYTES + 2u * TTRPC_MAX_FRAME, GATE_ARENA_KEEP);
         if (r < 0) {
                 (void)munmap(map, GATE_MAP_LEN);
@@ -473,7 +474,7 @@ int gate_request(struct gate *g, uint64_t conn_id, uint32_t stream_id, const uin
         ret->action = GATE_REPLY;
         ret->ticket = NULL;
 
-        r = ttrpc_request_decode(payload, len, alloc, &envelope);
+        r = ttrpc_request_decode_view(payload, len, alloc, &envelope);
         if (r < 0) {
                 d = refuse(r == -EPROTO ? GATE_REFUSE_ENVELOPE_UNKNOWN_FIELD : GATE_REFUSE_MALFORMED,
                            NULL);
@@ -488,8 +489,8 @@ int gate_request(struct gate *g, uint64_t conn_id, uint32_t stream_id, const uin
                 goto finish;
         }
 
-        r = agent_request_decode(info.method, envelope->payload.data, envelope->payload.len, alloc,
-                                 &message);
+        r = agent_request_decode_view(info.method, envelope->payload.data, envelope->payload.len,
+                                      alloc, &message);
         if (r < 0) {
                 d = decode_failure(r);
                 goto finish;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "wire_check.h"
+#include "wire_view.h"
 
 /*
  * The decode budget: an allocator that forwards to the caller's (or malloc) and
@@ -53,8 +54,8 @@ static void budget_free(void *data, void *ptr)
                 free(ptr);
 }
 
-int agent_request_decode(const struct agent_method *m, const uint8_t *data, size_t len,
-                         ProtobufCAllocator *allocator, ProtobufCMessage **ret)
+static int request_decode(const struct agent_method *m, const uint8_t *data, size_t len,
+                          ProtobufCAllocator *allocator, bool view, ProtobufCMessage **ret)
 {
         struct budget_allocator b = {
                 .base = { .alloc = budget_alloc, .free = budget_free },
@@ -76,7 +77,8 @@ int agent_request_decode(const struct agent_method *m, const uint8_t *data, size
         if (r < 0)
                 return -EBADMSG;
 
-        msg = protobuf_c_message_unpack(m->request, &b.base, len, data);
+        msg = view ? wire_view_unpack(m->request, &b.base, len, data)
+                   : protobuf_c_message_unpack(m->request, &b.base, len, data);
         if (!msg) {
                 if (b.over_budget)
                         return -E2BIG;
@@ -87,6 +89,20 @@ int agent_request_decode(const struct agent_method *m, const uint8_t *data, size
 
         *ret = msg;
         return 0;
+}
+
+int agent_request_decode(const struct agent_method *m, const uint8_t *data, size_t len,
+                         ProtobufCAllocator *allocator, ProtobufCMessage **ret)
+{
+        return request_decode(m, data, len, allocator, false, ret);
+}
+
+int agent_request_decode_view(const struct agent_method *m, const uint8_t *data, size_t len,
+                              ProtobufCAllocator *arena, ProtobufCMessage **ret)
+{
+        if (!arena)
+                return -EINVAL;
+        return request_decode(m, data, len, arena, true, ret);
 }
 
 void agent_request_free(ProtobufCMessage *msg, ProtobufCAllocator *allocator)

@@ -33,5 +33,14 @@
 int agent_request_decode(const struct agent_method *m, const uint8_t *data, size_t len,
                          ProtobufCAllocator *allocator, ProtobufCMessage **ret);
 
+/*
+ * The same, but the request's large top-level bytes fields (WriteStdin's and
+ * CopyFile's data) are not copied: they point into data, which must outlive
+ * *ret (wire_view.h). arena must be the decode arena (its free ignores
+ * foreign pointers); -EINVAL without one.
+ */
+int agent_request_decode_view(const struct agent_method *m, const uint8_t *data, size_t len,
+                              ProtobufCAllocator *arena, ProtobufCMessage **ret);
+
 /* Free a message from agent_request_decode() with the same allocator; NULL is fine. */
 void agent_request_free(ProtobufCMessage *msg, ProtobufCAllocator *allocator);

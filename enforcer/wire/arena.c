@@ -3,6 +3,7 @@
 #include "arena.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -59,13 +60,21 @@ void arena_done(struct arena *a)
 
 void arena_reset(struct arena *a)
 {
-        a->used = 0;
-        if (a->high_water > a->keep) {
-                size_t page = 4096;
-                size_t from = (a->keep + page - 1) & ~(page - 1);
+        const size_t page = 4096;
+        size_t from = (a->keep + page - 1) & ~(page - 1);
+        bool large = a->used > a->keep;
 
-                if (from < a->high_water)
-                        (void)madvise(a->base + from, a->high_water - from, MADV_DONTNEED);
-                a->high_water = a->keep;
+        a->used = 0;
+        if (a->high_water <= a->keep)
+                return;
+        if (large) {
+                a->small_run = 0;
+                return;
         }
+        if (++a->small_run < ARENA_RELEASE_AFTER)
+                return;
+        if (from < a->high_water)
+                (void)madvise(a->base + from, a->high_water - from, MADV_DONTNEED);
+        a->high_water = a->keep;
+        a->small_run = 0;
 }

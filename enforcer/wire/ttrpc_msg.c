@@ -3,14 +3,16 @@
 #include "ttrpc_msg.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/types.h>
 
 #include "ttrpc.h"
 #include "wire_check.h"
+#include "wire_view.h"
 
-int ttrpc_request_decode(const uint8_t *payload, size_t len, ProtobufCAllocator *a,
-                         Ttrpc__Request **ret)
+static int request_decode(const uint8_t *payload, size_t len, ProtobufCAllocator *a, bool view,
+                          Ttrpc__Request **ret)
 {
         Ttrpc__Request *req;
         int r;
@@ -23,7 +25,8 @@ int ttrpc_request_decode(const uint8_t *payload, size_t len, ProtobufCAllocator 
         if (r < 0)
                 return -EBADMSG;
 
-        req = ttrpc__request__unpack(a, len, payload);
+        req = view ? (Ttrpc__Request *)wire_view_unpack(&ttrpc__request__descriptor, a, len, payload)
+                   : ttrpc__request__unpack(a, len, payload);
         if (!req)
                 return -EBADMSG;
 
@@ -38,6 +41,20 @@ int ttrpc_request_decode(const uint8_t *payload, size_t len, ProtobufCAllocator 
 proto:
         ttrpc__request__free_unpacked(req, a);
         return -EPROTO;
+}
+
+int ttrpc_request_decode(const uint8_t *payload, size_t len, ProtobufCAllocator *a,
+                         Ttrpc__Request **ret)
+{
+        return request_decode(payload, len, a, false, ret);
+}
+
+int ttrpc_request_decode_view(const uint8_t *payload, size_t len, ProtobufCAllocator *arena,
+                              Ttrpc__Request **ret)
+{
+        if (!arena)
+                return -EINVAL;
+        return request_decode(payload, len, arena, true, ret);
 }
 
 /* Skip the value of a field of wire type wt at *p. */

@@ -25,6 +25,15 @@ int ttrpc_request_decode(const uint8_t *payload, size_t len, ProtobufCAllocator 
                          Ttrpc__Request **ret);
 
 /*
+ * The same, but a payload of WIRE_VIEW_MIN bytes or more is not copied:
+ * (*ret)->payload points into payload, which must outlive *ret (wire_view.h).
+ * arena must be the decode arena (its free ignores foreign pointers); never
+ * free *ret with ttrpc__request__free_unpacked(*ret, NULL). -EINVAL without one.
+ */
+int ttrpc_request_decode_view(const uint8_t *payload, size_t len, ProtobufCAllocator *arena,
+                              Ttrpc__Request **ret);
+
+/*
  * Read the status code of a response frame's payload (0 when the status is
  * absent, which is how an OK is usually encoded), in place: nothing is copied
  * or allocated, and the answer's payload is skipped by its length. Returns 0
