@@ -23,6 +23,8 @@
  *                                        denied kubectl exec, GetGuestDetails,
  *                                        CopyFile in turn), WINDOW in flight;
  *                                        /proc/PID/status at each checkpoint
+ *   replay FRAMES ADDR...                a pod lifecycle's requests in order, once
+ *                                        per path (bench_lifecycle writes FRAMES)
  * Results: one JSON document on stdout. ADDR is a unix socket path.
  */
 #include <errno.h>
@@ -747,6 +749,61 @@ static int mode_soak(int argc, char **argv)
         return 0;
 }
 
+/*
+ * replay FRAMES ADDR...: a whole pod lifecycle (bench_lifecycle's .frames file:
+ * whole request frames) sent in order, one at a time, once on each path (a
+ * sandbox is created once per ccgate: tools/bench starts a fresh one for each
+ * pass); every answer must be OK.
+ */
+static int mode_replay(int argc, char **argv)
+{
+        struct bconn conns[MAX_ADDRS];
+        size_t n_addrs = (size_t)argc - 1, n_frames = 0, off = 0;
+        struct {
+                uint8_t *p;
+                size_t len;
+        } frames[256];
+        _cleanup_free_ char *text = NULL;
+        json_t *doc = json_array();
+        long len;
+        int r;
+
+        if (argc < 2 || n_addrs > MAX_ADDRS)
+                return 2;
+        if ((len = bench_read_file(argv[0], &text)) < 0)
+                return fail(argv[0], (int)len);
+        while (off + TTRPC_HEADER_SIZE <= (size_t)len && n_frames < ELEMENTSOF(frames)) {
+                struct ttrpc_header h;
+
+                if (ttrpc_header_parse((const uint8_t *)text + off, (size_t)len - off, &h) < 0 ||
+                    h.length > (size_t)len - off - TTRPC_HEADER_SIZE)
+                        break;
+                frames[n_frames].p = (uint8_t *)text + off;
+                frames[n_frames++].len = TTRPC_HEADER_SIZE + h.length;
+                off += TTRPC_HEADER_SIZE + h.length;
+        }
+        if (off != (size_t)len || n_frames == 0)
+                return fail(argv[0], -EBADMSG);
+        if ((r = open_all(argv + 1, n_addrs, conns)) < 0)
+                return fail("replay", r);
+        for (size_t a = 0; a < n_addrs; a++) {
+                uint64_t start = bench_now_ns();
+
+                for (size_t i = 0; i < n_frames; i++)
+                        if ((r = bconn_call(&conns[a], frames[i].p, frames[i].len, 0,
+                                            UINT64_MAX)) < 0)
+                                return fail(argv[1 + a], r);
+                json_array_append_new(doc, json_pack("{s:s, s:I, s:I}", "addr", argv[1 + a],
+                                                     "requests", (json_int_t)n_frames, "ns",
+                                                     (json_int_t)(bench_now_ns() - start)));
+                bconn_close(&conns[a]);
+        }
+        json_dumpf(doc, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(doc);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         static const struct {
@@ -755,12 +812,12 @@ int main(int argc, char **argv)
         } modes[] = {
                 { "setup", mode_setup },           { "latency", mode_latency },
                 { "throughput", mode_throughput }, { "concurrency", mode_concurrency },
-                { "soak", mode_soak },
+                { "soak", mode_soak },             { "replay", mode_replay },
         };
         int r;
 
         if (argc < 3) {
-                fprintf(stderr, "usage: %s SOURCE_ROOT setup|latency|throughput|concurrency|soak "
+                fprintf(stderr, "usage: %s SOURCE_ROOT setup|latency|throughput|concurrency|soak|replay "
                                 "ARGS... (see the source)\n",
                         argv[0]);
                 return 2;
