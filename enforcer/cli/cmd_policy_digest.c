@@ -53,7 +53,10 @@ static void digest_usage(FILE *f)
               "      --for snp|tdx|initdata\n"
               "                       snp: print HOST_DATA only; tdx: print MRCONFIGID only;\n"
               "                       initdata: treat FILE as an initdata document and print\n"
-              "                       its algorithm, full digest and both fields\n"
+              "                       its algorithm, full digest, what it carries, both\n"
+              "                       fields and the value of the pod annotation\n"
+              "                       io.katacontainers.config.hypervisor.cc_init_data\n"
+              "                       (base64 of the document's gzip)\n"
               "      --initdata-for snp|tdx\n"
               "                       treat FILE as an initdata document and print only the\n"
               "                       field for that TEE (implies --for initdata)\n"
@@ -126,6 +129,12 @@ static int print_initdata(const uint8_t *buf, size_t len, enum attest_tee only)
                 print_hex("digest", d, n);
                 printf("policy: [data] \"%s\", %zu bytes\n", ATTEST_INITDATA_POLICY_KEY,
                        id.policy_len);
+                if (id.has_agent_policy)
+                        printf("agent-policy: [data] \"%s\", %zu bytes\n",
+                               ATTEST_INITDATA_AGENT_POLICY_KEY, id.agent_policy_len);
+                else
+                        printf("agent-policy: none (no [data] \"%s\": the agent keeps its "
+                               "image's default policy)\n", ATTEST_INITDATA_AGENT_POLICY_KEY);
         }
         attest_initdata_done(&id);
         for (enum attest_tee t = ATTEST_TEE_SNP; t <= ATTEST_TEE_TDX; t++) {
@@ -138,6 +147,16 @@ static int print_initdata(const uint8_t *buf, size_t len, enum attest_tee only)
                 }
                 print_hex(only != ATTEST_TEE_AUTO ? NULL :
                           t == ATTEST_TEE_SNP ? "snp-host-data" : "tdx-mrconfigid", f, (size_t)r);
+        }
+        if (only == ATTEST_TEE_AUTO) {
+                /* The pod annotation kata's runtimes read the document from. */
+                _cleanup_free_ char *annotation = NULL;
+                r = attest_initdata_annotation(buf, len, &annotation);
+                if (r < 0) {
+                        fprintf(stderr, "ccgate policy digest: %s\n", strerror(-r));
+                        return 2;
+                }
+                printf("%s: %s\n", ATTEST_INITDATA_ANNOTATION, annotation);
         }
         return 0;
 }

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attest.h"
 #include "cleanup.h"
 #include "commands.h"
+#include "fileio.h"
 #include "generate.h"
 #include "policy_error.h"
 
@@ -48,8 +50,14 @@ static void generate_usage(FILE *f)
               "                       --allow-exec or the end, so these come last\n"
               "  -o, --output FILE    write the policy to FILE (default: standard output)\n"
               "      --initdata FILE  also write the CoCo initdata document carrying the policy\n"
-              "                       and print its digest and SNP/TDX values (needs --output)\n"
+              "                       ([data] \"ccgate.yaml\") and the kata agent's policy\n"
+              "                       ([data] \"policy.rego\"), and print its digest, the SNP\n"
+              "                       HOST_DATA and TDX MRCONFIGID values and the value of\n"
+              "                       the io.katacontainers.config.hypervisor.cc_init_data\n"
+              "                       pod annotation (base64 of its gzip) (needs --output)\n"
               "      --initdata-algorithm sha256|sha384|sha512  (default sha256)\n"
+              "      --initdata-rego FILE  the agent's policy.rego (default: one that allows\n"
+              "                       every request, since ccgate decides them first)\n"
               "  -h, --help           show this help\n"
               "\n"
               "Warnings (and what the policy language cannot say yet) go to standard error and\n"
@@ -116,6 +124,7 @@ int cmd_policy_generate(int argc, char **argv)
                 { "output", required_argument, NULL, 'o' },
                 { "initdata", required_argument, NULL, 'D' },
                 { "initdata-algorithm", required_argument, NULL, 'A' },
+                { "initdata-rego", required_argument, NULL, 'G' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -123,13 +132,14 @@ int cmd_policy_generate(int argc, char **argv)
         _cleanup_(gen_images_freep) struct gen_images *im = NULL;
         _cleanup_(gen_settings_freep) struct gen_settings *set = NULL;
         _cleanup_free_ char *doc = NULL;
+        _cleanup_free_ uint8_t *rego = NULL;
         struct gen_exec_allow execs[GENERATE_ARGS_MAX] = { 0 };
         struct gen_request rq = { .logs = GEN_LOGS_DENY, .execs = execs };
         struct gen_output out = { 0 };
         struct policy_error err = { 0 };
         const char *images[GENERATE_ARGS_MAX], *settings = NULL, *output = NULL;
-        const char *initdata = NULL, *algorithm = "sha256";
-        size_t n_images = 0, doc_len = 0;
+        const char *initdata = NULL, *algorithm = "sha256", *rego_path = NULL;
+        size_t n_images = 0, doc_len = 0, rego_len = 0;
         int opt_argc = argc, c, r;
 
         /* getopt sees what comes before the first --allow-exec. */
@@ -164,6 +174,7 @@ int cmd_policy_generate(int argc, char **argv)
                 case 'o': output = optarg; break;
                 case 'D': initdata = optarg; break;
                 case 'A': algorithm = optarg; break;
+                case 'G': rego_path = optarg; break;
                 case 'h': generate_usage(stdout); return 0;
                 default: generate_usage(stderr); return 2;
                 }
@@ -177,6 +188,18 @@ int cmd_policy_generate(int argc, char **argv)
                 fprintf(stderr, "ccgate policy generate: --initdata needs --output FILE: the "
                                 "digests go to standard output\n");
                 return 2;
+        }
+        if (rego_path && !initdata) {
+                fprintf(stderr, "ccgate policy generate: --initdata-rego needs --initdata FILE\n");
+                return 2;
+        }
+        if (rego_path) {
+                r = read_file_bounded(rego_path, ATTEST_INPUT_MAX, &rego, &rego_len);
+                if (r < 0) {
+                        fprintf(stderr, "ccgate policy generate: --initdata-rego %s: %s\n", rego_path,
+                                r == -EFBIG ? "larger than 4 MiB" : strerror(-r));
+                        return 2;
+                }
         }
         if (parse_execs(argc - opt_argc, argv + opt_argc, execs, &rq.n_execs) < 0)
                 return 2;
@@ -204,7 +227,8 @@ int cmd_policy_generate(int argc, char **argv)
                 gen_output_done(&out);
                 return r < 0 ? 1 : 0;
         }
-        r = gen_initdata(out.policy, out.policy_len, algorithm, &doc, &doc_len, &err);
+        r = gen_initdata(out.policy, out.policy_len, (const char *)rego, rego_len, algorithm, &doc,
+                         &doc_len, &err);
         gen_output_done(&out);
         if (r < 0)
                 return fail(&err);

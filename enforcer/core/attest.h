@@ -35,6 +35,8 @@
 #define ATTEST_INPUT_MAX (4u * 1024u * 1024u)
 /* Where the policy lives inside an initdata document's [data] table. */
 #define ATTEST_INITDATA_POLICY_KEY "ccgate.yaml"
+/* The kata agent's own policy beside it, which the agent reads (its initdata.rs). */
+#define ATTEST_INITDATA_AGENT_POLICY_KEY "policy.rego"
 /*
  * The block device kata attaches (virtcontainers/hypervisor.go prepareInitdataImage,
  * runtime-rs coco_data/initdata_block.rs; read by the agent's initdata.rs): the
@@ -116,6 +118,8 @@ struct attest_initdata {
         enum attest_hash algorithm;
         char *policy; /* the [data] "ccgate.yaml" string, unescaped, NUL-terminated */
         size_t policy_len;
+        bool has_agent_policy; /* [data] "policy.rego" is there (for the agent) */
+        size_t agent_policy_len;
 };
 
 /* Names for printing and option parsing; from_string returns -EINVAL when unknown. */
@@ -190,6 +194,17 @@ int attest_initdata_unpack(const uint8_t *buf, size_t len, uint8_t **ret, size_t
  */
 int attest_initdata_read(const char *path, uint8_t **ret, size_t *ret_len,
                          enum attest_initdata_form *ret_form, char *why, size_t why_len);
+
+/* The pod annotation kata reads the document from. */
+#define ATTEST_INITDATA_ANNOTATION "io.katacontainers.config.hypervisor.cc_init_data"
+
+/*
+ * The annotation's value for the TOML document doc: base64 (standard alphabet,
+ * padded) of its gzip (one member, no name, time 0), as kata's runtimes decode it
+ * (virtcontainers pkg/oci utils.go addHypervisorInitdataOverrides). Returns 0 with
+ * *ret (heap, NUL-terminated), -E2BIG over ATTEST_INPUT_MAX, -ENOMEM.
+ */
+int attest_initdata_annotation(const uint8_t *doc, size_t len, char **ret);
 
 /*
  * Parse raw report bytes. expect narrows the accepted formats (SNP or TDX; AUTO

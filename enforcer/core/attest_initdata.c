@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nettle/base64.h>
 #include <zlib.h>
 
 #include "attest.h"
@@ -236,6 +237,8 @@ static int toml_key(struct toml_cursor *t, char **ret)
 struct initdata_state {
         char *version, *algorithm, *policy;
         size_t policy_len;
+        bool has_agent_policy;
+        size_t agent_policy_len;
         char *seen[INITDATA_MAX_KEYS]; /* [data] keys, for duplicate detection */
         size_t n_seen;
         bool in_data, had_data;
@@ -318,6 +321,9 @@ static int initdata_pair(struct toml_cursor *t, struct initdata_state *s)
         if (strcmp(key, ATTEST_INITDATA_POLICY_KEY) == 0) {
                 s->policy = TAKE_PTR(val);
                 s->policy_len = val_len;
+        } else if (strcmp(key, ATTEST_INITDATA_AGENT_POLICY_KEY) == 0) {
+                s->has_agent_policy = true;
+                s->agent_policy_len = val_len;
         }
         s->seen[s->n_seen++] = TAKE_PTR(key);
         t->line = end_line;
@@ -377,6 +383,8 @@ int attest_initdata_parse(const uint8_t *doc, size_t len, struct attest_initdata
                 .algorithm = alg,
                 .policy = TAKE_PTR(s.policy),
                 .policy_len = s.policy_len,
+                .has_agent_policy = s.has_agent_policy,
+                .agent_policy_len = s.agent_policy_len,
         };
         return 0;
 }
@@ -652,4 +660,43 @@ int attest_initdata_read(const char *path, uint8_t **ret, size_t *ret_len,
         if (r < 0)
                 return r;
         return attest_initdata_unpack(raw, raw_len, ret, ret_len, ret_form, why, why_len);
+}
+
+static void deflate_endp(z_stream *z)
+{
+        deflateEnd(z);
+}
+
+int attest_initdata_annotation(const uint8_t *doc, size_t len, char **ret)
+{
+        _cleanup_(deflate_endp) z_stream z = { 0 };
+        _cleanup_free_ uint8_t *gz = NULL;
+        char *b64;
+        uLong cap;
+
+        if (!doc || !ret)
+                return -EINVAL;
+        if (len > ATTEST_INPUT_MAX)
+                return -E2BIG;
+        /* 16 + MAX_WBITS: a gzip wrapper; zlib writes no name and time 0. */
+        if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
+                         Z_DEFAULT_STRATEGY) != Z_OK)
+                return -ENOMEM;
+        cap = deflateBound(&z, (uLong)len);
+        gz = malloc(cap);
+        if (!gz)
+                return -ENOMEM;
+        z.next_in = (Bytef *)(uintptr_t)doc;
+        z.avail_in = (uInt)len;
+        z.next_out = gz;
+        z.avail_out = (uInt)cap;
+        if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+                return -ENOMEM; /* deflateBound() makes room for everything */
+        b64 = malloc(BASE64_ENCODE_RAW_LENGTH(z.total_out) + 1);
+        if (!b64)
+                return -ENOMEM;
+        base64_encode_raw(b64, z.total_out, gz);
+        b64[BASE64_ENCODE_RAW_LENGTH(z.total_out)] = '\0';
+        *ret = b64;
+        return 0;
 }

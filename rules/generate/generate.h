@@ -112,10 +112,12 @@ void gen_output_done(struct gen_output *out);
 
 /*
  * The CoCo initdata TOML document that carries policy under [data] "ccgate.yaml"
- * (enforcer/core/attest.h ATTEST_INITDATA_POLICY_KEY), with algorithm sha256, sha384 or
- * sha512; kata's own keys (policy.rego, aa.toml, cdh.toml) are not written.
+ * (enforcer/core/attest.h ATTEST_INITDATA_POLICY_KEY) and the kata agent's policy
+ * under "policy.rego": rego (rego_len bytes) when given, else one that allows every
+ * request (ccgate decides them first); algorithm sha256, sha384 or sha512. aa.toml
+ * and cdh.toml are not written. *ret is malloc'd.
  */
-int gen_initdata(const char *policy, size_t len, const char *algorithm, char **ret,
-                 size_t *ret_len, struct policy_error *err);
+int gen_initdata(const char *policy, size_t len, const char *rego, size_t rego_len,
+                 const char *algorithm, char **ret, size_t *ret_len, struct policy_error *err);
 
 enum gen_logs gen_logs_from_string(const char *s);

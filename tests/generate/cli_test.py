@@ -25,6 +25,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 
 import jsonschema  # python3-jsonschema (tools/install-deps)
 import yaml  # python3-yaml
@@ -234,6 +235,36 @@ def check_initdata(tmp):
     want = "algorithm: sha384\n"
     if want not in d.stdout or ("policy: [data] \"ccgate.yaml\", %d bytes" % os.path.getsize(pol)) not in d.stdout:
         fail("--initdata: the document does not carry the policy written: %s" % d.stdout)
+    # Python's own TOML reader sees the policy written, and the agent's allow-all policy.rego.
+    with open(doc, "rb") as f:
+        data = tomllib.load(f)["data"]
+    with open(pol) as f:
+        if data.get("ccgate.yaml") != f.read():
+            fail("--initdata: tomllib does not read the policy written from [data] \"ccgate.yaml\"")
+    rego = data.get("policy.rego", "")
+    if "package agent_policy\n" not in rego or "default ExecProcessRequest := true\n" not in rego:
+        fail("--initdata: no allow-all policy.rego by default: %r" % rego[:200])
+    if "agent-policy: [data] \"policy.rego\", %d bytes\n" % len(rego.encode()) not in d.stdout:
+        fail("--initdata: policy digest does not name the agent's policy: %s" % d.stdout)
+    if "io.katacontainers.config.hypervisor.cc_init_data: " not in p.stdout:
+        fail("--initdata: no annotation value printed: %s" % p.stdout)
+    # --initdata-rego: the tenant's own file, byte for byte, even where a literal string
+    # cannot hold it (three quotes and a backslash).
+    own = os.path.join(tmp, "own.rego")
+    with open(own, "w") as f:
+        f.write("package agent_policy\n# it's " + "'" * 3 + " here, and a \\ too\n"
+                "default CreateContainerRequest := false\n")
+    p = generate(layouts() + ["--output", pol, "--initdata", doc, "--initdata-rego", own,
+                              os.path.join(CORPUS, "web", "pod.yaml")])
+    with open(doc, "rb") as f, open(own) as g:
+        if p.returncode or tomllib.load(f)["data"].get("policy.rego") != g.read():
+            fail("--initdata-rego: the document does not carry the file: %s" % p.stderr)
+    for args, want in ((["--initdata-rego", own], "--initdata-rego needs --initdata FILE"),
+                       (["--output", pol, "--initdata", doc, "--initdata-rego", own + ".missing"],
+                        "--initdata-rego %s.missing: No such file or directory" % own)):
+        p = generate(layouts() + args + [os.path.join(CORPUS, "web", "pod.yaml")], expect_ok=False)
+        if p.returncode != 2 or want not in p.stderr:
+            fail("%s: exit %d: %s" % (" ".join(args), p.returncode, p.stderr))
     p = generate(layouts() + ["--initdata", doc, os.path.join(CORPUS, "web", "pod.yaml")],
                  expect_ok=False)
     if p.returncode != 2 or "--initdata needs --output FILE" not in p.stderr:

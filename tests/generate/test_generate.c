@@ -824,7 +824,7 @@ static void test_initdata(void **state)
                 char *doc, why[256];
                 size_t len;
 
-                assert_int_equal(gen_initdata(policies[i], strlen(policies[i]), "sha384", &doc, &len, &err), 0);
+                assert_int_equal(gen_initdata(policies[i], strlen(policies[i]), NULL, 0, "sha384", &doc, &len, &err), 0);
                 assert_int_equal(attest_initdata_parse((const uint8_t *)doc, len, &id, why, sizeof(why)), 0);
                 assert_int_equal(id.algorithm, ATTEST_HASH_SHA384);
                 assert_int_equal(id.policy_len, strlen(policies[i]));
@@ -832,7 +832,7 @@ static void test_initdata(void **state)
                 attest_initdata_done(&id);
                 free(doc);
         }
-        assert_int_equal(gen_initdata("x", 1, "md5", NULL, NULL, &err), -EINVAL);
+        assert_int_equal(gen_initdata("x", 1, NULL, 0, "md5", NULL, NULL, &err), -EINVAL);
 }
 
 int main(void)
