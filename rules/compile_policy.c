@@ -12,8 +12,9 @@
 
 #define POLICY_VERSION "1"
 
-static const char *const top_keys[] = { "version", "mode", "require_hooks", "requests",
-                                        "containers", "copy_file", NULL };
+static const char *const top_keys[] = { "version", "mode", "require_hooks",
+                                        "require_measurement", "requests", "containers",
+                                        "copy_file", NULL };
 static const char *const rule_keys[] = { "decision", "id", "reason", "fields", NULL };
 static const char *const decision_words[] = { "allow", "deny", NULL };
 static const char *const mode_words[] = { "enforce", "audit", NULL };
@@ -212,6 +213,11 @@ int policy_compile(struct load_ctx *c, const struct ynode *root, struct policy *
         r = load_require_hooks(c, root, &p->required_hooks);
         if (r < 0)
                 return r;
+        if ((v = ytree_get(root, "require_measurement"))) {
+                r = load_bool(c, v, "require_measurement", &p->require_measurement);
+                if (r < 0)
+                        return r;
+        }
         r = match_env_init(&p->match);
         if (r < 0)
                 return load_nomem(c);

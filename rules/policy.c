@@ -120,6 +120,11 @@ bool policy_requires_hook(const struct policy *p, const char *name)
         return false;
 }
 
+bool policy_requires_measurement(const struct policy *p)
+{
+        return p && p->require_measurement;
+}
+
 /* Whether name is one item of the comma-separated list. */
 static bool list_has(const char *list, const char *name)
 {

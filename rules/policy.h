@@ -115,6 +115,9 @@ bool policy_requires_hook(const struct policy *p, const char *name);
 unsigned policy_hooks_missing(const struct policy *p, const char *active, char *missing,
                               size_t missing_len);
 
+/* Whether the policy requires runtime measurement (require_measurement: true). */
+bool policy_requires_measurement(const struct policy *p);
+
 /* The exact bytes the policy was loaded from: what its attested digest covers. */
 const uint8_t *policy_text(const struct policy *p, size_t *ret_len);
 

@@ -232,6 +232,7 @@ struct policy {
         const char *name;
         enum policy_mode mode;
         unsigned required_hooks; /* bit i: policy_hook_names[i] must be active */
+        bool require_measurement; /* a runtime measurement extender must work */
         /* O(1) decisions: indexed by enum agent_method_id; NULL = not listed. */
         const struct request_rule *by_method[_AGENT_METHOD_MAX];
         /* "default-deny" rules naming each request, built once at load. */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `ccgate audit verify FILE...`: check the audit log's hash chain (audit.h)
- * across rotated files and name the first bad record as FILE:LINE.
+ * across rotated files and name the first bad record as FILE:LINE; with
+ * --events, replay the runtime measurement events into the register value the
+ * TEE reports and check that the log reaches the last head they measured.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +18,8 @@
 #include "audit.h"
 #include "cleanup.h"
 #include "commands.h"
+#include "hex.h"
+#include "measure_log.h"
 
 static void verify_usage(FILE *f)
 {
@@ -53,15 +57,29 @@ static void verify_usage(FILE *f)
               "                         records were cut off the end (or ccgate was killed)\n"
               "      --partial          accept a chain that starts after its genesis record\n"
               "                         (older rotated files were deleted by retention)\n"
+              "      --events FILE      ccgate's runtime measurement event log (ccgate run\n"
+              "                         --measure-log): replay this boot's events and take\n"
+              "                         the last audit head they measured as the anchor, so\n"
+              "                         a log cut after a measured head is detected\n"
+              "      --pcr HEX          with --events: the TPM PCR's SHA-256 value (64 hex\n"
+              "                         digits, as tpm2_pcrread prints it); the events must\n"
+              "                         replay to it from zero\n"
+              "      --rtmr HEX         with --events: the TDX RTMR's value (96 hex digits,\n"
+              "                         from the attested TD quote); replayed with SHA-384\n"
+              "      --boot ID          replay the events of this boot (default: the boot of\n"
+              "                         the last event)\n"
               "  -q, --quiet            print nothing when the chain is intact\n"
               "  -h, --help             show this help\n"
               "\n"
-              "Exit status: 0 the chain is intact, 1 it is broken (the first bad record is\n"
-              "named), 2 usage errors or a file that cannot be read.\n"
+              "Exit status: 0 the chain is intact (and the events replay to the register and\n"
+              "the log reaches their head), 1 it is broken (the first bad record is named),\n"
+              "the events do not replay to the register, or the log does not reach the\n"
+              "measured head, 2 usage errors or a file that cannot be read.\n"
               "\n"
               "Examples:\n"
               "  ccgate audit verify /var/log/ccgate/audit.log*\n"
-              "  ccgate audit verify --closed --anchor 10002:6f1c...e9 audit.log audit.log.1\n",
+              "  ccgate audit verify --closed --anchor 10002:6f1c...e9 audit.log audit.log.1\n"
+              "  ccgate audit verify --events events.audit.log --pcr 5d0c...a1 audit.log\n",
               f);
 }
 
@@ -89,6 +107,30 @@ static int parse_anchor(const char *s, struct audit_verify_options *o)
         o->anchor_hash[AUDIT_HASH_HEX] = '\0';
         o->anchor_seq = seq;
         o->have_anchor = true;
+        return 0;
+}
+
+/* What --events, --pcr, --rtmr and --boot ask for. */
+struct events_check {
+        const char *path, *boot;
+        bool have_reg;
+        enum measure_alg alg;
+        uint8_t reg[MEASURE_DIGEST_MAX];
+        struct measure_replay rp;
+};
+
+static int parse_register(const char *s, size_t n, uint8_t *ret)
+{
+        if (strlen(s) != 2 * n)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++) {
+                unsigned v;
+
+                if (sscanf(s + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdefABCDEF", s[2 * i]) ||
+                    !strchr("0123456789abcdefABCDEF", s[2 * i + 1]))
+                        return -EINVAL;
+                ret[i] = (uint8_t)v;
+        }
         return 0;
 }
 
@@ -124,18 +166,79 @@ static void print_report(char **paths, size_t n_paths, const struct audit_verify
                        "           were cut off the end (compare the head with a published one)\n");
 }
 
+/*
+ * Replay the events and compare with the register. Returns 0 (the anchor for
+ * the chain set from the measured head), 1 when they do not agree (said), 2
+ * when the event log cannot be read or is not one (said).
+ */
+static int check_events(struct events_check *e, struct audit_verify_options *o, bool quiet)
+{
+        enum measure_alg alg = e->have_reg ? e->alg : MEASURE_ALG_SHA256;
+        size_t n = measure_alg_len(alg);
+        char hex[2 * MEASURE_DIGEST_MAX + 1], want[2 * MEASURE_DIGEST_MAX + 1];
+        struct audit_problem p = { 0 };
+        int r;
+
+        r = measure_replay_file(e->path, alg, e->boot, &e->rp, &p);
+        if (r < 0) {
+                print_problem(&p);
+                return r == -EBADMSG ? 1 : 2;
+        }
+        hex_encode(e->rp.value, n, hex, sizeof(hex));
+        if (e->have_reg) {
+                bool pcr = alg == MEASURE_ALG_SHA256;
+
+                if (strncmp(e->rp.reg, pcr ? "tpm:" : "rtmr:", pcr ? 4 : 5) != 0 &&
+                    strncmp(e->rp.reg, "aa", 2) != 0) {
+                        fprintf(stderr, "%s: the events went into %s, not a%s\n", e->path,
+                                e->rp.reg, pcr ? " TPM PCR (--pcr)" : " TDX RTMR (--rtmr)");
+                        return 1;
+                }
+                if (memcmp(e->rp.value, e->reg, n) != 0) {
+                        hex_encode(e->reg, n, want, sizeof(want));
+                        fprintf(stderr, "%s: the %" PRIu64 " events of boot %s replay to %s, and "
+                                        "the register holds %s: events were removed, added or "
+                                        "changed, or something else extended %s\n",
+                                e->path, e->rp.n_events, e->rp.boot, hex, want, e->rp.reg);
+                        return 1;
+                }
+        }
+        if (!quiet) {
+                printf("ok: %s\n", e->have_reg ? "the events replay to the register"
+                                               : "the events replay (no register value given)");
+                printf("  events   %" PRIu64 " of boot %s, into %s, the last a %s event\n",
+                       e->rp.n_events, e->rp.boot, e->rp.reg, measure_op_name(e->rp.last_op));
+                printf("  %-8s %s\n", alg == MEASURE_ALG_SHA256 ? "sha256" : "sha384", hex);
+                if (strncmp(e->rp.reg, "aa", 2) == 0)
+                        printf("  note     the attestation agent's register also holds the agent's "
+                               "other events:\n           replay its event log (AAEL) as Trustee "
+                               "does\n");
+        }
+        if (e->rp.has_head) {
+                o->have_anchor = true;
+                o->anchor_seq = e->rp.head_seq;
+                memcpy(o->anchor_hash, e->rp.head, sizeof(o->anchor_hash));
+        }
+        return 0;
+}
+
 int cmd_audit_verify(int argc, char **argv)
 {
-        enum { OPT_ANCHOR = 256, OPT_CLOSED, OPT_PARTIAL };
+        enum { OPT_ANCHOR = 256, OPT_CLOSED, OPT_PARTIAL, OPT_EVENTS, OPT_PCR, OPT_RTMR, OPT_BOOT };
         static const struct option longopts[] = {
                 { "anchor", required_argument, NULL, OPT_ANCHOR },
                 { "closed", no_argument, NULL, OPT_CLOSED },
                 { "partial", no_argument, NULL, OPT_PARTIAL },
+                { "events", required_argument, NULL, OPT_EVENTS },
+                { "pcr", required_argument, NULL, OPT_PCR },
+                { "rtmr", required_argument, NULL, OPT_RTMR },
+                { "boot", required_argument, NULL, OPT_BOOT },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         struct audit_verify_options o = { 0 };
+        struct events_check ev = { 0 };
         struct audit_verify_report rep;
         struct audit_problem p;
         bool quiet = false;
@@ -154,6 +257,21 @@ int cmd_audit_verify(int argc, char **argv)
                         break;
                 case OPT_CLOSED: o.closed = true; break;
                 case OPT_PARTIAL: o.partial = true; break;
+                case OPT_EVENTS: ev.path = optarg; break;
+                case OPT_BOOT: ev.boot = optarg; break;
+                case OPT_PCR:
+                case OPT_RTMR:
+                        ev.alg = c == OPT_PCR ? MEASURE_ALG_SHA256 : MEASURE_ALG_SHA384;
+                        if (ev.have_reg ||
+                            parse_register(optarg, measure_alg_len(ev.alg), ev.reg) < 0) {
+                                fprintf(stderr, "ccgate audit verify: --%s: expected one register "
+                                                "value of %zu hex digits, got '%s'\n",
+                                        c == OPT_PCR ? "pcr" : "rtmr",
+                                        2 * measure_alg_len(ev.alg), optarg);
+                                return 2;
+                        }
+                        ev.have_reg = true;
+                        break;
                 case 'q': quiet = true; break;
                 case 'h': verify_usage(stdout); return 0;
                 default:
@@ -166,9 +284,29 @@ int cmd_audit_verify(int argc, char **argv)
                 return 2;
         }
 
+        if ((ev.have_reg || ev.boot) && !ev.path) {
+                fprintf(stderr, "ccgate audit verify: --pcr, --rtmr and --boot go with --events "
+                                "FILE\n");
+                return 2;
+        }
+        if (ev.path && o.have_anchor) {
+                fprintf(stderr, "ccgate audit verify: --events takes its anchor from the events: "
+                                "give --anchor or --events\n");
+                return 2;
+        }
+        if (ev.path) {
+                r = check_events(&ev, &o, quiet);
+                if (r != 0)
+                        return r;
+        }
+
         r = audit_verify(argv + optind, (size_t)(argc - optind), &o, &rep, &p);
         if (r == -EBADMSG) {
                 print_problem(&p);
+                if (ev.path && ev.rp.has_head)
+                        fprintf(stderr, "ccgate audit verify: the events measured the audit head "
+                                        "%" PRIu64 ":%s; the log must reach it\n",
+                                ev.rp.head_seq, ev.rp.head);
                 return 1;
         }
         if (r < 0) {
@@ -178,7 +316,11 @@ int cmd_audit_verify(int argc, char **argv)
                         fprintf(stderr, "ccgate audit verify: %s\n", strerror(-r));
                 return 2;
         }
-        if (!quiet)
+        if (!quiet) {
+                if (ev.path && ev.rp.has_head)
+                        printf("ok: the audit log reaches the measured head %" PRIu64 ":%s\n",
+                               ev.rp.head_seq, ev.rp.head);
                 print_report(argv + optind, (size_t)(argc - optind), &rep);
+        }
         return 0;
 }

@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aa_client.h"
 #include "addr.h"
 #include "attest.h"
 #include "audit.h"
 #include "commands.h"
 #include "guard.h"
 #include "log.h"
+#include "measure.h"
 #include "proxy.h"
 #include "run.h"
 
@@ -83,6 +85,29 @@ static void run_usage(FILE *f)
                 "      --max-inflight N    requests in flight per connection (default %u)\n"
                 "      --frame-timeout S   close a host connection that leaves one frame\n"
                 "                          unfinished for S seconds (default %u)\n"
+                "Runtime measurement (the start, each accepted SetPolicy and the audit log's\n"
+                "head, extended into a TEE register; see ccgate(8)):\n"
+                "      --measure KIND      'auto' (the default: the attestation agent if it\n"
+                "                          listens, else a TPM, else a TDX RTMR, else none),\n"
+                "                          'aa', 'tpm', 'rtmr' or 'none'. An extender named\n"
+                "                          here that cannot be opened stops ccgate\n"
+                "      --measure-audit WHEN  measure the audit log's head 'records=N' (once N\n"
+                "                          records were written), 'ms=N' (when N ms passed\n"
+                "                          and records were written) or only at 'stop';\n"
+                "                          checked once a second (default ms=10000). Always\n"
+                "                          at stop\n"
+                "      --measure-log FILE  the event log a verifier replays (default\n"
+                "                          events.NAME beside the audit log NAME)\n"
+                "      --measure-pcr N     the TPM PCR (default %u); with --measure aa, the\n"
+                "                          RegisterIndex the agent is asked to extend\n"
+                "                          (default: the agent's own)\n"
+                "      --measure-rtmr N    the TDX RTMR (default %u)\n"
+                "      --aa-socket ADDR    the attestation agent (default\n"
+                "                          " AA_DEFAULT_SOCKET ")\n"
+                "      --tpm-tcti CONF     the tpm2-tss TCTI (default " MEASURE_TPM_TCTI ")\n"
+                "      --rtmr-dir DIR      the kernel's measurement registers (default\n"
+                "                          " MEASURE_RTMR_DIR ")\n"
+                "\n"
                 "      --log-level LEVEL   error, warning, notice, info (default) or debug\n"
                 "  -h, --help              show this help\n"
                 "\n"
@@ -90,7 +115,7 @@ static void run_usage(FILE *f)
                 "SIGHUP is ignored: the policy is loaded once and sealed, never reloaded.\n"
                 "Exit status: 0 after an orderly stop, 1 when serving failed, 2 on usage errors.\n",
                 PROXY_DEFAULT_MAX_CONNECTIONS, PROXY_DEFAULT_MAX_INFLIGHT,
-                PROXY_DEFAULT_FRAME_TIMEOUT_S);
+                PROXY_DEFAULT_FRAME_TIMEOUT_S, MEASURE_DEFAULT_PCR, MEASURE_DEFAULT_RTMR);
 }
 
 static int parse_unsigned(const char *s, unsigned long long max, unsigned long long *ret)
@@ -136,7 +161,9 @@ static int run_parse(int argc, char **argv, struct run_options *o)
 {
         enum { OPT_SYNC = 256, OPT_ROTATE, OPT_TEE, OPT_MAXCONN, OPT_MAXINFLIGHT, OPT_LOGLEVEL,
                OPT_FRAME_TIMEOUT, OPT_TEE_REQUIRED, OPT_TEE_REPORT, OPT_INITDATA,
-               OPT_FROM_HOST, OPT_CGROUP, OPT_PIN_DIR, OPT_NO_SANDBOX };
+               OPT_FROM_HOST, OPT_CGROUP, OPT_PIN_DIR, OPT_NO_SANDBOX, OPT_MEASURE,
+               OPT_MEASURE_AUDIT, OPT_MEASURE_LOG, OPT_MEASURE_PCR, OPT_MEASURE_RTMR,
+               OPT_AA_SOCKET, OPT_TPM_TCTI, OPT_RTMR_DIR };
         static const struct option longopts[] = {
                 { "listen", required_argument, NULL, 'l' },
                 { "agent", required_argument, NULL, 'a' },
@@ -156,6 +183,14 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 { "max-inflight", required_argument, NULL, OPT_MAXINFLIGHT },
                 { "log-level", required_argument, NULL, OPT_LOGLEVEL },
                 { "frame-timeout", required_argument, NULL, OPT_FRAME_TIMEOUT },
+                { "measure", required_argument, NULL, OPT_MEASURE },
+                { "measure-audit", required_argument, NULL, OPT_MEASURE_AUDIT },
+                { "measure-log", required_argument, NULL, OPT_MEASURE_LOG },
+                { "measure-pcr", required_argument, NULL, OPT_MEASURE_PCR },
+                { "measure-rtmr", required_argument, NULL, OPT_MEASURE_RTMR },
+                { "aa-socket", required_argument, NULL, OPT_AA_SOCKET },
+                { "tpm-tcti", required_argument, NULL, OPT_TPM_TCTI },
+                { "rtmr-dir", required_argument, NULL, OPT_RTMR_DIR },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -167,6 +202,8 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 .max_connections = PROXY_DEFAULT_MAX_CONNECTIONS,
                 .max_inflight = PROXY_DEFAULT_MAX_INFLIGHT,
                 .frame_timeout_s = PROXY_DEFAULT_FRAME_TIMEOUT_S,
+                .measure_every = MEASURE_EVERY_MS,
+                .measure_every_n = 10000,
         };
         optind = 0;
         while ((c = getopt_long(argc, argv, "l:a:p:o:h", longopts, NULL)) >= 0) {
@@ -252,6 +289,45 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                         log_set_level(l);
                         break;
                 }
+                case OPT_MEASURE:
+                        if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "aa") != 0 &&
+                            strcmp(optarg, "tpm") != 0 && strcmp(optarg, "rtmr") != 0 &&
+                            strcmp(optarg, "none") != 0) {
+                                fprintf(stderr, "ccgate run: --measure: expected auto, aa, tpm, "
+                                                "rtmr or none, got '%s'\n", optarg);
+                                return -EINVAL;
+                        }
+                        o->measure = optarg;
+                        break;
+                case OPT_MEASURE_AUDIT:
+                        if (measure_every_parse(optarg, &o->measure_every,
+                                                &o->measure_every_n) < 0) {
+                                fprintf(stderr, "ccgate run: --measure-audit: expected "
+                                                "records=N, ms=N or stop, got '%s'\n", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case OPT_MEASURE_LOG: o->measure_log = optarg; break;
+                case OPT_AA_SOCKET: o->aa_socket = optarg; break;
+                case OPT_TPM_TCTI: o->tpm_tcti = optarg; break;
+                case OPT_RTMR_DIR: o->rtmr_dir = optarg; break;
+                case OPT_MEASURE_PCR:
+                case OPT_MEASURE_RTMR:
+                        if (parse_unsigned(optarg, c == OPT_MEASURE_PCR ? 23 : 3, &v) < 0) {
+                                fprintf(stderr, "ccgate run: --%s: expected %s, got '%s'\n",
+                                        c == OPT_MEASURE_PCR ? "measure-pcr" : "measure-rtmr",
+                                        c == OPT_MEASURE_PCR ? "a PCR 0..23" : "an RTMR 0..3",
+                                        optarg);
+                                return -EINVAL;
+                        }
+                        if (c == OPT_MEASURE_PCR) {
+                                o->measure_has_pcr = true;
+                                o->measure_pcr = (unsigned)v;
+                        } else {
+                                o->measure_has_rtmr = true;
+                                o->measure_rtmr = (unsigned)v;
+                        }
+                        break;
                 case 'h':
                         run_usage(stdout);
                         return 0;

@@ -14,6 +14,7 @@
 #include "agent_request.h"
 #include "audit.h"
 #include "gate_internal.h"
+#include "measure.h"
 #include "ttrpc_msg.h"
 
 /* One mapping: the held state changes, the tickets, their free lists (in that order). */
@@ -94,6 +95,7 @@ static const struct {
         [GATE_REFUSE_SETPOLICY_RECORD] = { GATE_RULE_INTERNAL,
                                            "the policy digest could not be recorded",
                                            TTRPC_CODE_PERMISSION_DENIED },
+        [GATE_REFUSE_MEASUREMENT] = { GATE_RULE_MEASUREMENT, NULL, TTRPC_CODE_PERMISSION_DENIED },
 };
 
 const char *gate_refusal_rule(enum gate_refusal r)
@@ -158,6 +160,7 @@ int gate_await_policy(struct gate *g, const struct attest_config *c,
         if (!c || !measured || !active_hooks || g->policy || g->deny_all_reason)
                 return -EINVAL;
         policy_source_init(&g->source, c, measured, active_hooks);
+        g->source.measuring = g->measure && !g->measure->failed;
         g->await_attest = c;
         return 0;
 }
@@ -453,6 +456,11 @@ static int gate_setpolicy(struct gate *g, struct gate_request_info *info,
         g->policy = g->owned_policy;
         g->await_attest = NULL;
         result_reply(ret, info->stream_id, TTRPC_CODE_OK, NULL, NULL, NULL);
+        if (g->measure)
+                gate_measured(g, measure_event(g->measure, g->audit, MEASURE_OP_SET_POLICY, NULL,
+                                               v.digest,
+                                               policy_mode(g->policy) == POLICY_MODE_AUDIT
+                                                       ? "audit" : "enforce"));
         return 0;
 }
 

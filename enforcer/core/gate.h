@@ -27,6 +27,7 @@
 
 struct audit_log;
 struct gate_ticket;
+struct measurer;
 
 /* Why a forwarded request ends without its answer reaching the host. */
 enum gate_abandon {
@@ -97,6 +98,10 @@ struct gate {
         const char *deny_all_rule;   /* ... and this rule id (NULL: GATE_RULE_ATTESTATION) */
         struct arena arena;          /* decode memory for the request being decided */
         bool audit_sync_failed;      /* gate_tick's last flush or fsync failed */
+        /* Runtime measurement (borrowed; NULL: none): SetPolicy and the audit head
+         * at gate_tick(); measure_failed (may be NULL) is told why one failed. */
+        struct measurer *measure;
+        void (*measure_failed)(const char *why);
         /* Tickets: allocated once, touched as they are first used. */
         struct gate_ticket *tickets;
         uint32_t *free_tickets;

@@ -32,3 +32,11 @@ void gate_render_frame(struct gate_frame *f, uint32_t stream_id, int32_t code, c
 
 /* A free ticket, LIVE and holding nothing, or NULL when the limit is reached. */
 struct gate_ticket *gate_ticket_take(struct gate *g);
+
+/*
+ * After a runtime measurement event (r: what measure_event() or
+ * measure_tick() returned): on failure, tell the daemon, and when the
+ * register is now incomplete and the policy requires measurement, deny
+ * everything from here on.
+ */
+void gate_measured(struct gate *g, int r);

@@ -12,6 +12,7 @@
 #include "agent_api.h"
 #include "audit.h"
 #include "gate_internal.h"
+#include "measure.h"
 #include "ttrpc_msg.h"
 
 /* What becomes of a forwarded request that gets no answer through, and why. */
@@ -138,6 +139,18 @@ int gate_idle(struct gate *g)
         return g->audit ? audit_prepare(g->audit) : 0;
 }
 
+void gate_measured(struct gate *g, int r)
+{
+        if (r >= 0)
+                return;
+        if (g->measure_failed)
+                g->measure_failed(g->measure->error);
+        if (g->measure->failed && policy_requires_measurement(g->policy) && !g->deny_all_reason) {
+                g->deny_all_reason = "the runtime measurement failed, and the policy requires it";
+                g->deny_all_rule = GATE_RULE_MEASUREMENT;
+        }
+}
+
 int gate_tick(struct gate *g)
 {
         bool failed_before = g->audit_sync_failed;
@@ -145,6 +158,9 @@ int gate_tick(struct gate *g)
 
         if (!g->audit)
                 return 0;
+        /* The failed measurer is not retried: its register no longer follows the log. */
+        if (g->measure && !g->measure->failed)
+                gate_measured(g, measure_tick(g->measure, g->audit));
         r = audit_flush(g->audit);
         if (r >= 0)
                 r = audit_sync(g->audit, false);

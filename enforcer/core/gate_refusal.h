@@ -23,6 +23,7 @@
 #define GATE_RULE_POLICY_INVALID "policy-invalid" /* the policy given at start did not load */
 #define GATE_RULE_STATE "state-full" /* the state cannot hold what the request would create */
 #define GATE_RULE_CAPACITY "capacity" /* no room for one more request in flight */
+#define GATE_RULE_MEASUREMENT "measurement-unavailable" /* require_measurement, and it fails */
 
 /* The gate's own refusals: one row each of {rule id, reason, code} in gate.c. */
 enum gate_refusal {
@@ -48,6 +49,7 @@ enum gate_refusal {
         GATE_REFUSE_SETPOLICY_CHECK,
         GATE_REFUSE_SETPOLICY_DIGEST,
         GATE_REFUSE_SETPOLICY_RECORD,
+        GATE_REFUSE_MEASUREMENT,       /* reason: why nothing can be measured */
         _GATE_REFUSAL_MAX,
         _GATE_REFUSAL_INVALID = -22,
 };

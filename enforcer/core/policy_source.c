@@ -162,6 +162,10 @@ int policy_source_take(struct policy_source *s, enum policy_origin o, const char
                 return refuse(ret, GATE_REFUSE_HOOKS, 0, "the %s requires eBPF hooks that are not "
                               "active: %s", o == POLICY_ORIGIN_HOST ? "delivered policy" : "policy",
                               missing);
+        if (policy_requires_measurement(p) && !s->measuring)
+                return refuse(ret, GATE_REFUSE_MEASUREMENT, 0, "the %s requires runtime "
+                              "measurement (require_measurement) and no extender works",
+                              o == POLICY_ORIGIN_HOST ? "delivered policy" : "policy");
 
         if (ret->att.dev_mode)
                 snprintf(ret->reason, sizeof(ret->reason),

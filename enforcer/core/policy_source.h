@@ -32,6 +32,7 @@ struct policy_source {
         const struct attest_result *measured; /* borrowed: the TEE report read at start */
         const char *hooks;                    /* borrowed: active hooks, "a,b" or "none" */
         bool sealed;                          /* a policy was given out */
+        bool measuring;                       /* a runtime measurement extender works */
 };
 
 struct policy_verdict {

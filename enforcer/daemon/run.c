@@ -16,12 +16,14 @@
 
 #include "attest.h"
 #include "cleanup.h"
+#include "config.h"
 #include "gate.h"
 #include "guard.h"
 #include "log.h"
 #include "policy.h"
 #include "policy_source.h"
 #include "proxy.h"
+#include "run_measure.h"
 #include "sandbox.h"
 
 /* What run serves with, however the policy arrived. */
@@ -62,7 +64,8 @@ static void report_policy_error(const struct policy_error *e, const char *fallba
  * used: ccgate serves denials and says why) or -errno when the check itself
  * failed.
  */
-static int load_policy(const struct run_options *o, const char *hooks, struct run_policy *rp)
+static int load_policy(const struct run_options *o, const char *hooks, bool measuring,
+                       struct run_policy *rp)
 {
         const char *path = o->policy_path ? o->policy_path : o->initdata_path;
         struct policy_source src;
@@ -88,6 +91,7 @@ static int load_policy(const struct run_options *o, const char *hooks, struct ru
         }
 
         policy_source_init(&src, &rp->attest, &rp->measured, hooks);
+        src.measuring = measuring;
         r = policy_source_take(&src, o->initdata_path ? POLICY_ORIGIN_INITDATA : POLICY_ORIGIN_FILE,
                                path, NULL, 0, &rp->v);
         if (r < 0)
@@ -104,6 +108,9 @@ static int load_policy(const struct run_options *o, const char *hooks, struct ru
                 break;
         case GATE_REFUSE_HOOKS:
                 log_error(0, "%s (see 'ccgate hooks install')", rp->v.reason);
+                break;
+        case GATE_REFUSE_MEASUREMENT:
+                log_error(0, "%s (see --measure)", rp->v.reason);
                 break;
         default:
                 break;
@@ -245,8 +252,14 @@ static int stop_signals(void)
         return r < 0 ? -errno : r;
 }
 
+static void measure_failed(const char *why)
+{
+        log_error(0, "runtime measurement: %s", why);
+}
+
 int run_daemon(const struct run_options *o)
 {
+        _cleanup_(run_measure_done) struct run_measure rm = { 0 };
         _cleanup_(run_policy_done) struct run_policy rp = { 0 };
         _cleanup_(audit_closep) struct audit_log *audit = NULL;
         _cleanup_close_ int listen_fd = -1, stop_fd = -1;
@@ -274,7 +287,10 @@ int run_daemon(const struct run_options *o)
         if (r < 0)
                 return r;
 
-        r = load_policy(o, hooks, &rp);
+        r = run_measure_choose(o, &rm);
+        if (r < 0)
+                return r;
+        r = load_policy(o, hooks, r > 0, &rp);
         if (r < 0) {
                 log_error(r, "checking the policy against the TEE report");
                 return r;
@@ -298,12 +314,29 @@ int run_daemon(const struct run_options *o)
                                .policy_digest = rp.v.digest,
                                .tee = audit_tee(&rp.measured),
                                .hooks = hooks,
+                               .measure = run_measure_name(&rm),
                        },
                        &audit);
         if (r < 0) {
                 /* Nothing may be decided unrecorded, so nothing can be served. */
                 log_error(r, "cannot open the audit log %s", o->audit_path);
                 return r;
+        }
+
+        r = run_measure_start(o, &rm, audit, &(struct measure_start_info){
+                                     .version = CCGATE_VERSION, .policy = rp.v.digest,
+                                     .mode = !rp.v.policy ? "none"
+                                             : policy_mode(rp.v.policy) == POLICY_MODE_AUDIT
+                                                     ? "audit" : "enforce",
+                                     .hooks = hooks, .tee = audit_tee(&rp.measured),
+                                     .extender = run_measure_name(&rm) });
+        if (r < 0)
+                return r;
+        if (rm.active && rm.m.failed && rp.v.policy && policy_requires_measurement(rp.v.policy) &&
+            !rp.deny_all) {
+                rp.deny_all = "the runtime measurement failed, and the policy requires it";
+                rp.deny_rule = GATE_RULE_MEASUREMENT;
+                log_error(0, "every request will be denied: %s", rp.deny_all);
         }
 
         raise_fd_limit(config.max_connections);
@@ -320,6 +353,10 @@ int run_daemon(const struct run_options *o)
 
         r = gate_init(&gate, rp.v.policy, audit, rp.deny_all);
         gate.deny_all_rule = rp.deny_rule;
+        if (rm.active) {
+                gate.measure = &rm.m;
+                gate.measure_failed = measure_failed;
+        }
         if (r >= 0 && o->policy_from_host)
                 r = gate_await_policy(&gate, &rp.attest, &rp.measured, hooks);
         if (r < 0) {
@@ -360,6 +397,7 @@ int run_daemon(const struct run_options *o)
                 audit_head(audit, &head_seq, head_hash);
                 log_notice("audit log %s ends at %" PRIu64 ":%s (an --anchor for "
                            "'ccgate audit verify')", o->audit_path, head_seq, head_hash);
+                run_measure_stop(&rm, audit);
         }
         if (r < 0) {
                 log_error(r, "serving failed");

@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "audit.h"
+#include "measure.h"
 
 struct run_options {
         const char *listen;       /* as given, for the log */
@@ -35,6 +36,14 @@ struct run_options {
         unsigned max_connections;
         unsigned max_inflight;
         unsigned frame_timeout_s;
+        /* Runtime measurement (run_measure.h); NULL strings take the defaults. */
+        const char *measure;     /* "auto" (NULL), "aa", "tpm", "rtmr", "none" */
+        const char *measure_log; /* NULL: DIR/events.BASE of the audit log */
+        enum measure_every measure_every;
+        uint64_t measure_every_n;
+        bool measure_has_pcr, measure_has_rtmr;
+        unsigned measure_pcr, measure_rtmr;
+        const char *aa_socket, *tpm_tcti, *rtmr_dir;
 };
 
 /*

@@ -77,6 +77,8 @@ static const char *const sandbox_allowed[] = {
         /* the audit log: append, sync, cut, rotate */
         "openat", "newfstatat", "fstat", "statx", "lseek", "pread64", "ftruncate", "fsync",
         "fdatasync", "flock", "renameat", "renameat2", "getdents64", "fcntl",
+        /* runtime measurement: the agent's answer, the TPM's, an RTMR write */
+        "poll", "ppoll", "pwrite64",
         /* memory, time, signals, exit */
         "brk", "mmap", "munmap", "mremap", "madvise", "mprotect", "clock_gettime",
         "clock_getres", "gettimeofday", "getrandom", "futex", "rt_sigreturn", "rt_sigprocmask",

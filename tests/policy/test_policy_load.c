@@ -272,7 +272,7 @@ static const struct bad_policy bad_policies[] = {
           "1:1: missing \"version\": a policy starts with \"version: 1\"" },
         { "version: 1\nmod: audit\n",
           "2:1: unknown key \"mod\" in the policy; expected one of: version, mode, "
-          "require_hooks, requests, containers, copy_file" },
+          "require_hooks, require_measurement, requests, containers, copy_file" },
         { "version: 1\nrequire_hooks: connect_unix\n",
           "2:16: expected a sequence for require_hooks, found a scalar" },
         { "version: 1\nrequire_hooks: [connect_unix, lsm_ececve]\n",

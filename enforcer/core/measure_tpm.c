@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The TPM 2.0 extender: PCR_Extend of the SHA-256 bank through tpm2-tss ESYS (measure.h). */
+#include "measure.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_rc.h>
+#include <tss2/tss2_tctildr.h>
+
+/* PCRs a TPM 2.0 (PC Client) has: 0-23. */
+#define TPM_PCR_COUNT 24u
+
+struct tpm_ctx {
+        TSS2_TCTI_CONTEXT *tcti;
+        ESYS_CONTEXT *esys;
+        unsigned pcr;
+        char why[192];
+};
+
+static void tpm_close(void *p)
+{
+        struct tpm_ctx *t = p;
+
+        if (!t)
+                return;
+        if (t->esys)
+                Esys_Finalize(&t->esys);
+        if (t->tcti)
+                Tss2_TctiLdr_Finalize(&t->tcti);
+        free(t);
+}
+
+static int tpm_connect(const char *tcti, struct tpm_ctx *t, char *why, size_t why_len)
+{
+        TSS2_RC rc;
+
+        rc = Tss2_TctiLdr_Initialize(tcti, &t->tcti);
+        if (rc != TSS2_RC_SUCCESS) {
+                snprintf(why, why_len, "no TPM at %s: %s", tcti, Tss2_RC_Decode(rc));
+                return -ENODEV;
+        }
+        rc = Esys_Initialize(&t->esys, t->tcti, NULL);
+        if (rc != TSS2_RC_SUCCESS) {
+                snprintf(why, why_len, "the TPM at %s does not answer: %s", tcti, Tss2_RC_Decode(rc));
+                return -EIO;
+        }
+        return 0;
+}
+
+static int tpm_extend(void *p, const struct measure_extend_args *a, const char **why)
+{
+        struct tpm_ctx *t = p;
+        TPML_DIGEST_VALUES d = { .count = 1 };
+        TSS2_RC rc;
+
+        d.digests[0].hashAlg = TPM2_ALG_SHA256;
+        memcpy(d.digests[0].digest.sha256, a->sha256, MEASURE_SHA256_LEN);
+        rc = Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + t->pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                             ESYS_TR_NONE, &d);
+        if (rc != TSS2_RC_SUCCESS) {
+                snprintf(t->why, sizeof(t->why), "TPM2_PCR_Extend of PCR %u: %s", t->pcr,
+                         Tss2_RC_Decode(rc));
+                *why = t->why;
+                return -EIO;
+        }
+        return 0;
+}
+
+int measure_tpm_open(const char *tcti, unsigned pcr, struct measure_extender *ret, char *why,
+                     size_t why_len)
+{
+        struct tpm_ctx *t;
+        int r;
+
+        if (!tcti || pcr >= TPM_PCR_COUNT) {
+                snprintf(why, why_len, "PCR %u: a TPM has PCRs 0 to %u", pcr, TPM_PCR_COUNT - 1);
+                return -EINVAL;
+        }
+        t = calloc(1, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        t->pcr = pcr;
+        r = tpm_connect(tcti, t, why, why_len);
+        if (r < 0) {
+                tpm_close(t);
+                return r;
+        }
+        *ret = (struct measure_extender){ .extend = tpm_extend, .close = tpm_close, .ctx = t };
+        snprintf(ret->name, sizeof(ret->name), "tpm:pcr%u", pcr);
+        return 0;
+}
+
+int measure_tpm_read(const char *tcti, unsigned pcr, uint8_t ret[MEASURE_SHA256_LEN])
+{
+        struct tpm_ctx t = { 0 };
+        TPML_PCR_SELECTION sel = { .count = 1 };
+        TPML_PCR_SELECTION *out_sel = NULL;
+        TPML_DIGEST *values = NULL;
+        UINT32 counter;
+        char why[192];
+        TSS2_RC rc;
+        int r;
+
+        if (!tcti || pcr >= TPM_PCR_COUNT)
+                return -EINVAL;
+        r = tpm_connect(tcti, &t, why, sizeof(why));
+        if (r >= 0) {
+                sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
+                sel.pcrSelections[0].sizeofSelect = 3;
+                sel.pcrSelections[0].pcrSelect[pcr / 8] = (BYTE)(1u << (pcr % 8));
+                rc = Esys_PCR_Read(t.esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter,
+                                   &out_sel, &values);
+                if (rc != TSS2_RC_SUCCESS)
+                        r = -EIO;
+                else if (!values || values->count != 1 ||
+                         values->digests[0].size != MEASURE_SHA256_LEN)
+                        r = -ENODATA; /* no SHA-256 bank */
+                else
+                        memcpy(ret, values->digests[0].buffer, MEASURE_SHA256_LEN);
+                Esys_Free(out_sel);
+                Esys_Free(values);
+        }
+        if (t.esys)
+                Esys_Finalize(&t.esys);
+        if (t.tcti)
+                Tss2_TctiLdr_Finalize(&t.tcti);
+        return r;
+}
