@@ -27,12 +27,22 @@ directory's logs (always kept on failure), CCGATE_VM_APPEND adds to the
 kernel command line (e.g. "systemd.log_level=debug loglevel=7"). GO,
 GOCLIENT_SRC, GOCACHE: build containerd's ttrpc client (tests/goclient) for
 the guest.
+
+The busybox guest has a TPM 2.0 when swtpm is installed here (Debian: swtpm):
+an swtpm socket process per run, attached with qemu's tpm-tis device, for
+the runtime measurement test (--tpm-test). That test prints its PCR value
+("PCR13 HEX") and ccgate's event log ("EVENT LINE"); the replay of those
+events is computed here once more (hashlib, the attestation agent's event
+digest) and must equal the PCR, as its own TAP line.
 """
 import argparse
 import glob
+import hashlib
+import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import threading
@@ -124,6 +134,11 @@ def build_image(args, run_dir, goclient):
     bins = list(args.bin) + ([goclient] if goclient else [])
     for b in bins:
         initramfs.add_binary(cpio, b, "/ccgate/bin/" + os.path.basename(b))
+    # Libraries loaded with dlopen(), which ldd does not name (tpm2-tss's TCTIs).
+    for lib in args.dlopen:
+        path = find_library(lib)
+        if path:
+            initramfs.add_binary(cpio, path, path)
     for spec in args.file:
         src, dest = spec.split(":", 1)
         cpio.add_file(dest, initramfs.read(src))
@@ -135,6 +150,51 @@ def build_image(args, run_dir, goclient):
     return image
 
 
+def find_library(name):
+    """The path the dynamic linker's cache has for name, or None."""
+    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        f = line.strip().split(" => ")
+        if len(f) == 2 and f[0].split()[0] == name and "x86-64" in f[0]:
+            return f[1]
+    return None
+
+
+def start_swtpm(run_dir):
+    """An swtpm for the busybox guest: (process, qemu arguments), or (None, []) without swtpm."""
+    swtpm = shutil.which("swtpm")
+    if not swtpm:
+        print("# no swtpm here (Debian: swtpm): the busybox guest has no TPM")
+        return None, []
+    state, sock = run_dir + "/tpm", run_dir + "/swtpm.sock"
+    os.makedirs(state, exist_ok=True)
+    proc = subprocess.Popen([swtpm, "socket", "--tpm2", "--tpmstate", "dir=" + state,
+                             "--ctrl", "type=unixio,path=" + sock, "--log",
+                             "file=%s/swtpm.log,level=1" % run_dir],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(sock):
+            break
+        time.sleep(0.05)
+    return proc, ["-chardev", "socket,id=chrtpm,path=" + sock,
+                  "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0"]
+
+
+def replay_tpm_test(tap, lines):
+    """The PCR a guest test read, against this side's replay of the events it printed."""
+    pcr = next((l.split()[1] for l in lines if l.startswith("PCR13 ")), None)
+    events = [json.loads(l[6:]) for l in lines if l.startswith("EVENT ")]
+    if not pcr or not events:
+        return
+    reg = bytes(32)
+    for ev in events:
+        text = ("%s %s %s" % (ev["domain"], ev["operation"], ev["content"])).encode()
+        digest = hashlib.sha256(struct.pack("<II", 0x4141454c, len(text)) + text).digest()
+        reg = hashlib.sha256(reg + digest).digest()
+    tap.line(reg.hex() == pcr, "the guest's PCR 13 (tpm2 pcrread) equals the replay of ccgate's "
+             "%d events here (Python hashlib): %s" % (len(events), pcr))
+
+
 def kvm_usable():
     try:
         fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
@@ -144,7 +204,7 @@ def kvm_usable():
     return True, ""
 
 
-def boot(args, kernel, image, run_dir, name, cmdline, accel, budget):
+def boot(args, kernel, image, run_dir, name, cmdline, accel, budget, extra=()):
     """Run qemu once. Returns (outcome, seconds, stderr) where outcome is "done",
     "kvm-failed", "timeout" or "exited"; the serial ports go to
     run_dir/NAME-console.log and NAME-results.log."""
@@ -160,7 +220,7 @@ def boot(args, kernel, image, run_dir, name, cmdline, accel, budget):
            "-no-reboot", "-kernel", kernel, "-initrd", image,
            "-append", "console=ttyS0 panic=-1 rdinit=/init loglevel=4 " + cmdline + " " +
            os.environ.get("CCGATE_VM_APPEND", ""),
-           "-serial", "file:" + console, "-serial", "file:" + results]
+           "-serial", "file:" + console, "-serial", "file:" + results, *extra]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
@@ -261,10 +321,11 @@ def choose_accel(args, kernel):
     return ("kvm", True) if ok else ("tcg", False)
 
 
-def run_guest(args, tap, kernel, image, name, cmdline, names):
+def run_guest(args, tap, kernel, image, name, cmdline, names, extra=()):
     """Boot one guest, report its tests as TAP; returns the qemu seconds."""
     accel, trying = args.accel
-    outcome, secs, err = boot(args, kernel, image, args.run_dir, name, cmdline, accel, args.timeout)
+    outcome, secs, err = boot(args, kernel, image, args.run_dir, name, cmdline, accel, args.timeout,
+                              extra)
     if outcome == "kvm-failed" and trying:
         first = next((l for l in err.splitlines() if "KVM" in l), "no output from init")
         print("# KVM does not work here (%s, after %.1f s): TCG instead" % (first.strip(), secs))
@@ -273,7 +334,7 @@ def run_guest(args, tap, kernel, image, name, cmdline, names):
         accel = "tcg"
         args.accel = (accel, False)
         outcome, secs, err = boot(args, kernel, image, args.run_dir, name, cmdline, accel,
-                                  args.timeout)
+                                  args.timeout, extra)
     results = read_text(args.run_dir + "/%s-results.log" % name)
     up, facts, tests = parse(results)
     print("# %s guest: accel %s; qemu ran %.1f s; init started at %s s of guest uptime" % (
@@ -300,6 +361,8 @@ def run_guest(args, tap, kernel, image, name, cmdline, names):
         last = next((l for l in reversed(t[2]) if l.startswith(("PASS", "SKIPPED", "FAIL"))), "")
         if status == 0:
             tap.line(True, "%s in the guest (%.1f s) %s" % (tname, dur, last))
+            if tname == args.tpm_test:
+                replay_tpm_test(tap, t[2])
         elif status == 77 and tname in args.may_skip:
             tap.skip(tname, last)
         else:
@@ -326,6 +389,9 @@ def main():
     ap.add_argument("--stub", help="the stub agent, for the systemd guest")
     ap.add_argument("--policy", help="the policy the systemd guest's initdata carries")
     ap.add_argument("--skip-systemd", metavar="WHY", help="report the systemd guest as skipped")
+    ap.add_argument("--dlopen", action="append", default=[],
+                    help="a library the guest's binaries dlopen() (found with ldconfig -p)")
+    ap.add_argument("--tpm-test", help="the guest test that needs the TPM (swtpm)")
     args = ap.parse_args()
 
     args.qemu = shutil.which("qemu-system-x86_64")
@@ -349,7 +415,16 @@ def main():
         kernel, os.path.getsize(image) / 1048576, time.monotonic() - t_start))
     args.accel = choose_accel(args, kernel)
     tap = Tap()
-    qemu = run_guest(args, tap, kernel, image, "busybox", "", expected_tests(args.tests))
+    swtpm, tpm_args = start_swtpm(args.run_dir)
+    if args.tpm_test and (not swtpm or not goclient or not shutil.which("tpm2")):
+        args.may_skip.append(args.tpm_test)
+    try:
+        qemu = run_guest(args, tap, kernel, image, "busybox", "", expected_tests(args.tests),
+                         tpm_args)
+    finally:
+        if swtpm:
+            swtpm.terminate()
+            swtpm.wait(10)
 
     if args.builddir:
         why = args.skip_systemd or systemd_image.available() or \
