@@ -104,7 +104,7 @@ int measure_tick(struct measurer *m, struct audit_log *audit);
 /* ---- The core's extenders ---- */
 
 /*
- * A TPM 2.0 PCR through tpm2-tss (ESYS over the TCTI named by tcti, e.g.
+ * A TPM 2.0 PCR through tpm2-tss (its system API over the TCTI named by tcti, e.g.
  * "device:/dev/tpmrm0"), SHA-256 bank. The TPM is opened now (before the
  * sandbox) and kept. Returns 0 with *ret filled, or -errno with why.
  */

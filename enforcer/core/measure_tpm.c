@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The TPM 2.0 extender: PCR_Extend of the SHA-256 bank through tpm2-tss ESYS (measure.h). */
+/*
+ * The TPM 2.0 extender: PCR_Extend of the SHA-256 bank through tpm2-tss's
+ * system API (measure.h). SAPI, not ESYS: ESYS links libcrypto for sessions
+ * ccgate does not use (a PCR extend takes the empty password), and that is
+ * megabytes of ccgate's resident memory.
+ */
 #include "measure.h"
 
 #include <errno.h>
@@ -7,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <tss2/tss2_esys.h>
 #include <tss2/tss2_rc.h>
+#include <tss2/tss2_sys.h>
 #include <tss2/tss2_tctildr.h>
 
 /* PCRs a TPM 2.0 (PC Client) has: 0-23. */
@@ -16,10 +21,21 @@
 
 struct tpm_ctx {
         TSS2_TCTI_CONTEXT *tcti;
-        ESYS_CONTEXT *esys;
+        TSS2_SYS_CONTEXT *sys;
         unsigned pcr;
         char why[192];
 };
+
+static void tpm_disconnect(struct tpm_ctx *t)
+{
+        if (t->sys) {
+                Tss2_Sys_Finalize(t->sys);
+                free(t->sys);
+                t->sys = NULL;
+        }
+        if (t->tcti)
+                Tss2_TctiLdr_Finalize(&t->tcti);
+}
 
 static void tpm_close(void *p)
 {
@@ -27,10 +43,7 @@ static void tpm_close(void *p)
 
         if (!t)
                 return;
-        if (t->esys)
-                Esys_Finalize(&t->esys);
-        if (t->tcti)
-                Tss2_TctiLdr_Finalize(&t->tcti);
+        tpm_disconnect(t);
         free(t);
 }
 
@@ -43,24 +56,38 @@ static int tpm_connect(const char *tcti, struct tpm_ctx *t, char *why, size_t wh
                 snprintf(why, why_len, "no TPM at %s: %s", tcti, Tss2_RC_Decode(rc));
                 return -ENODEV;
         }
-        rc = Esys_Initialize(&t->esys, t->tcti, NULL);
+        TSS2_ABI_VERSION abi = TSS2_ABI_VERSION_CURRENT;
+        size_t size = Tss2_Sys_GetContextSize(0);
+
+        t->sys = calloc(1, size);
+        if (!t->sys)
+                return -ENOMEM;
+        rc = Tss2_Sys_Initialize(t->sys, size, t->tcti, &abi);
         if (rc != TSS2_RC_SUCCESS) {
+                free(t->sys);
+                t->sys = NULL;
                 snprintf(why, why_len, "the TPM at %s does not answer: %s", tcti, Tss2_RC_Decode(rc));
                 return -EIO;
         }
         return 0;
 }
 
+/* The empty password: PCRs 0-15 need no authorization value. */
+static const TSS2L_SYS_AUTH_COMMAND tpm_password = {
+        .count = 1,
+        .auths = { { .sessionHandle = TPM2_RH_PW } },
+};
+
 static int tpm_extend(void *p, const struct measure_extend_args *a, const char **why)
 {
         struct tpm_ctx *t = p;
         TPML_DIGEST_VALUES d = { .count = 1 };
+        TSS2L_SYS_AUTH_RESPONSE rsp = { 0 };
         TSS2_RC rc;
 
         d.digests[0].hashAlg = TPM2_ALG_SHA256;
         memcpy(d.digests[0].digest.sha256, a->sha256, MEASURE_SHA256_LEN);
-        rc = Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + t->pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                             ESYS_TR_NONE, &d);
+        rc = Tss2_Sys_PCR_Extend(t->sys, t->pcr, &tpm_password, &d, &rsp);
         if (rc != TSS2_RC_SUCCESS) {
                 snprintf(t->why, sizeof(t->why), "TPM2_PCR_Extend of PCR %u: %s", t->pcr,
                          Tss2_RC_Decode(rc));
@@ -97,9 +124,8 @@ int measure_tpm_open(const char *tcti, unsigned pcr, struct measure_extender *re
 int measure_tpm_read(const char *tcti, unsigned pcr, uint8_t ret[MEASURE_SHA256_LEN])
 {
         struct tpm_ctx t = { 0 };
-        TPML_PCR_SELECTION sel = { .count = 1 };
-        TPML_PCR_SELECTION *out_sel = NULL;
-        TPML_DIGEST *values = NULL;
+        TPML_PCR_SELECTION sel = { .count = 1 }, out_sel = { 0 };
+        TPML_DIGEST values = { 0 };
         UINT32 counter;
         char why[192];
         TSS2_RC rc;
@@ -112,21 +138,14 @@ int measure_tpm_read(const char *tcti, unsigned pcr, uint8_t ret[MEASURE_SHA256_
                 sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
                 sel.pcrSelections[0].sizeofSelect = 3;
                 sel.pcrSelections[0].pcrSelect[pcr / 8] = (BYTE)(1u << (pcr % 8));
-                rc = Esys_PCR_Read(t.esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter,
-                                   &out_sel, &values);
+                rc = Tss2_Sys_PCR_Read(t.sys, NULL, &sel, &counter, &out_sel, &values, NULL);
                 if (rc != TSS2_RC_SUCCESS)
                         r = -EIO;
-                else if (!values || values->count != 1 ||
-                         values->digests[0].size != MEASURE_SHA256_LEN)
+                else if (values.count != 1 || values.digests[0].size != MEASURE_SHA256_LEN)
                         r = -ENODATA; /* no SHA-256 bank */
                 else
-                        memcpy(ret, values->digests[0].buffer, MEASURE_SHA256_LEN);
-                Esys_Free(out_sel);
-                Esys_Free(values);
+                        memcpy(ret, values.digests[0].buffer, MEASURE_SHA256_LEN);
         }
-        if (t.esys)
-                Esys_Finalize(&t.esys);
-        if (t.tcti)
-                Tss2_TctiLdr_Finalize(&t.tcti);
+        tpm_disconnect(&t);
         return r;
 }
