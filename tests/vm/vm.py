@@ -10,7 +10,8 @@ busybox-static as PID 1 (tests/vm/init.sh), and the binaries given with --bin an
 finds for them, in an initramfs built here (initramfs.py). qemu runs it with
 TCG (one vCPU) unless KVM works here: with CCGATE_VM_ACCEL=auto (the default)
 KVM is tried first when /dev/kvm can be opened, and given up for TCG as soon
-as qemu reports a KVM internal error (nested KVM on these CPUs). The guest's
+as qemu reports a KVM internal error or dies before the guest's first line
+(nested KVM on these CPUs). The guest's
 tests are the lines of --tests; each runs as a child of PID 1 with its own
 timeout, and each boot is bounded (--timeout). Results come back on the
 second serial port. With --builddir a second guest follows, with systemd as
@@ -231,7 +232,9 @@ def boot(args, kernel, image, run_dir, name, cmdline, accel, budget, extra=()):
     while outcome is None:
         try:
             proc.wait(timeout=0.5)
-            outcome = "exited"
+            # Under KVM, a qemu that dies before the guest wrote a line has
+            # failed at KVM (seen here: an MSR qemu cannot set aborts it).
+            outcome = "kvm-failed" if accel == "kvm" and not read_text(results) else "exited"
         except subprocess.TimeoutExpired:
             pass
         elapsed = time.monotonic() - start
@@ -327,7 +330,7 @@ def run_guest(args, tap, kernel, image, name, cmdline, names, extra=()):
     outcome, secs, err = boot(args, kernel, image, args.run_dir, name, cmdline, accel, args.timeout,
                               extra)
     if outcome == "kvm-failed" and trying:
-        first = next((l for l in err.splitlines() if "KVM" in l), "no output from init")
+        first = next((l for l in err.splitlines() if "kvm" in l.lower()), "no output from init")
         print("# KVM does not work here (%s, after %.1f s): TCG instead" % (first.strip(), secs))
         with open(args.kvm_failed, "w") as f:
             f.write("%s, qemu %s, kernel %s\n" % (first.strip(), args.qemu, kernel))
