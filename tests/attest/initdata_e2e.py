@@ -130,7 +130,28 @@ if os.geteuid() == 0 and shutil.which("losetup"):
         print("SKIP loop device: losetup: %s" % r.stderr.strip())
 else:
     print("SKIP loop device: needs root and losetup")
+def attach(path):
+    r = subprocess.run(["losetup", "--find", "--show", "--read-only", path], capture_output=True,
+                       text=True)
+    return r.stdout.strip() if r.returncode == 0 else None
+
 if loop:
+    # Devices that are not initdata: no magic (the TOML itself), and one that ends
+    # before the gzip data its header announces (512 bytes of a longer image).
+    open(work + "/short.img", "wb").write(image(gz, length=4096)[:512])
+    for name, path, want in (("no magic", work + "/initdata.toml", "a block device without the initdata header"),
+                             ("short", work + "/short.img", "it ends before the 4096 bytes of gzip data")):
+        dev = attach(path)
+        if not dev:
+            check(False, "loop device (%s): losetup failed" % name)
+            continue
+        try:
+            r = subprocess.run([CCGATE, "policy", "digest", "--for", "initdata", dev],
+                               capture_output=True, text=True)
+            check(r.returncode == 2 and want in r.stderr and dev in r.stderr,
+                  "loop device, %s: refused with the reason: %r" % (name, r.stderr.strip()))
+        finally:
+            subprocess.run(["losetup", "--detach", dev])
     try:
         tmp, agent, gate = serve(loop, gen_reports.snp_report(host_data))
         try:
