@@ -311,7 +311,12 @@ class Lifecycle(CopyFiles):
         ro_root = bool(sc.get("readOnlyRootFilesystem"))
         out = []
         for vm in c.get("volumeMounts", []):
-            out.append((vm["mountPath"], ("volume", vm["name"]), bool(vm.get("readOnly"))))
+            # kubelet makeMounts: ReadOnly = mount.ReadOnly || mustMountRO, true for the
+            # configMap, secret, projected and downwardAPI plugins (their
+            # GetAttributes().ReadOnly, since Kubernetes 1.10: kubernetes#58720).
+            vol = self.pod.volumes.get(vm["name"], {})
+            must_ro = any(k in vol for k in ("configMap", "secret", "projected", "downwardAPI"))
+            out.append((vm["mountPath"], ("volume", vm["name"]), bool(vm.get("readOnly")) or must_ro))
         out.append(("/etc/hosts", ("hosts",), False))
         out.append((c.get("terminationMessagePath", "/dev/termination-log"), ("termlog",), False))
         have = {m[0] for m in out}

@@ -51,43 +51,6 @@ static const struct gap language_gaps[] = {
         { NULL, NULL, NULL }, /* none left: the language allows every field kata sends */
 };
 
-/*
- * Where the corpus models a request differently from the peers' source, as checked
- * for the generator; applied in both walks, each with its evidence. The corpus
- * engineer is told (see the report of issue 14).
- */
-struct corpus_fix {
-        const char *file;
-        int step;
-        const char *why;
-        void (*apply)(json_t *msg);
-};
-
-/* kubelet makeMounts mounts configMap, secret, projected and downwardAPI volumes
- * read-only whatever volumeMounts says: `ReadOnly: mount.ReadOnly || mustMountRO`,
- * mustMountRO = the plugin's GetAttributes().ReadOnly, true for these four since
- * Kubernetes 1.10 (kubernetes#58720, CVE-2017-1002102); genpolicy-settings.json's
- * configMap options are [rbind, rprivate, ro] too. The corpus sends rw for the
- * volumes pod's configMap at /etc/app (its volumeMount has no readOnly). */
-static void fix_configmap_ro(json_t *msg)
-{
-        json_t *mounts = json_object_get(json_object_get(msg, "OCI"), "Mounts"), *m, *o;
-        size_t i, k;
-
-        json_array_foreach(mounts, i, m) {
-                if (strcmp(json_string_value(json_object_get(m, "destination")), "/etc/app") != 0)
-                        continue;
-                json_array_foreach(json_object_get(m, "options"), k, o)
-                        if (strcmp(json_string_value(o), "rw") == 0)
-                                json_array_set_new(json_object_get(m, "options"), k, json_string("ro"));
-        }
-}
-
-static const struct corpus_fix corpus_fixes[] = {
-        { "volumes/go-shim-dual-stack.json", 35, "configMap volumes are mounted ro", fix_configmap_ro },
-        { "volumes/runtime-rs-dual-stack.json", 33, "configMap volumes are mounted ro", fix_configmap_ro },
-};
-
 /* The steps the recorded messages make today's language deny: file, step, rule. */
 static const struct raw_denial {
         const char *file;
@@ -115,18 +78,14 @@ static const struct agent_method *method_of(const json_t *step)
         return NULL;
 }
 
-/* The step's message (corrected where the corpus is wrong) with the gaps removed
- * (patched) or as recorded; a new reference. */
-static json_t *message_of(const char *file, int index, const json_t *step, bool patched)
+/* The step's message with the gaps removed (patched) or as recorded; a new reference. */
+static json_t *message_of(const json_t *step, bool patched)
 {
         json_t *msg = json_deep_copy(json_object_get(step, "message"));
         const char *request = json_string_value(json_object_get(step, "request"));
 
         if (!msg)
                 msg = json_object();
-        for (size_t f = 0; f < sizeof(corpus_fixes) / sizeof(corpus_fixes[0]); f++)
-                if (strcmp(corpus_fixes[f].file, file) == 0 && corpus_fixes[f].step == index)
-                        corpus_fixes[f].apply(msg);
         for (size_t g = 0; patched && language_gaps[g].remove; g++)
                 language_gaps[g].remove(msg, request);
         return msg;
@@ -219,7 +178,7 @@ static unsigned walk(const struct lifecycle *lc, bool patched)
         assert_non_null(s);
         json_array_foreach(steps, i, step) {
                 const struct agent_method *m = method_of(step);
-                json_t *msg = message_of(lc->rel, (int)i, step, patched);
+                json_t *msg = message_of(step, patched);
                 const struct raw_denial *want = patched ? NULL : expected_denial(lc->rel, (int)i);
                 struct decision d;
                 char why[512];
@@ -429,14 +388,14 @@ static unsigned one_mutation(const struct lifecycle *lc, const json_t *mu, size_
         for (int i = 0; i < at; i++) {
                 step = json_array_get(steps, (size_t)i);
                 m = method_of(step);
-                msg = message_of(lc->rel, i, step, true);
+                msg = message_of(step, true);
                 assert_non_null(m);
                 assert_int_equal(decide(lc->policy, s, m, msg, true, &d, why, sizeof(why)), 0);
                 json_decref(msg);
         }
         step = json_array_get(steps, (size_t)at);
         m = method_of(step);
-        msg = message_of(lc->rel, at, step, true);
+        msg = message_of(step, true);
         if (!m || !path || !op || mutate(msg, path, op, json_object_get(mu, "value")) < 0 ||
             decide(lc->policy, s, m, msg, false, &d, why, sizeof(why)) < 0) {
                 print_error("mutation %zu (%s step %d %s): cannot apply or decide\n", index,
