@@ -146,7 +146,11 @@ void gate_env_start_gate(struct gate_env *e, const char *policy, ...)
         va_list ap;
         int r;
 
-        snprintf(policy_path, sizeof(policy_path), "%s/%s", env_or("POLICY_DIR", "policies"), policy);
+        if (policy[0] == '/')
+                snprintf(policy_path, sizeof(policy_path), "%s", policy);
+        else
+                snprintf(policy_path, sizeof(policy_path), "%s/%s", env_or("POLICY_DIR", "policies"),
+                         policy);
         /* meson test --setup valgrind runs ccgate under tests/valgrind/ccgate-valgrind. */
         if (getenv("CCGATE_WRAPPER") && *getenv("CCGATE_WRAPPER"))
                 argv[n++] = getenv("CCGATE_WRAPPER");

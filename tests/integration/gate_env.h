@@ -54,7 +54,8 @@ void gate_env_start_stub(struct gate_env *e, ...);
 /* SIGKILL the stub agent (its socket file stays behind, as after a crash). */
 void gate_env_kill_stub(struct gate_env *e);
 
-/* Start ccgate with policies/<policy>, plus NULL-terminated extra options; wait until it listens. */
+/* Start ccgate with $POLICY_DIR/<policy> (an absolute path as it is), plus
+ * NULL-terminated extra options; wait until it listens. */
 void gate_env_start_gate(struct gate_env *e, const char *policy, ...);
 
 /* Both, with the integration policy and no extra options. */
