@@ -44,6 +44,8 @@ static void generate_usage(FILE *f)
               "      --namespace NS   for objects without metadata.namespace (default: default)\n"
               "      --logs allow|deny  whether kubectl logs may read the containers' output\n"
               "                       (default deny: reads are drained, the host gets nothing)\n"
+              "      --logs-from CONTAINER  kubectl logs may read this container's output\n"
+              "                       whatever --logs says (repeatable)\n"
               "      --allow-host-path  generate hostPath volumes (copied from the host)\n"
               "      --allow-exec CONTAINER -- ARGV...  let the host run this command in the\n"
               "                       container (kubectl exec); ARGV runs to the next\n"
@@ -120,6 +122,7 @@ int cmd_policy_generate(int argc, char **argv)
                 { "workload", required_argument, NULL, 'W' },
                 { "namespace", required_argument, NULL, 'N' },
                 { "logs", required_argument, NULL, 'L' },
+                { "logs-from", required_argument, NULL, 'F' },
                 { "allow-host-path", no_argument, NULL, 'H' },
                 { "output", required_argument, NULL, 'o' },
                 { "initdata", required_argument, NULL, 'D' },
@@ -137,11 +140,13 @@ int cmd_policy_generate(int argc, char **argv)
         struct gen_request rq = { .logs = GEN_LOGS_DENY, .execs = execs };
         struct gen_output out = { 0 };
         struct policy_error err = { 0 };
-        const char *images[GENERATE_ARGS_MAX], *settings = NULL, *output = NULL;
+        const char *images[GENERATE_ARGS_MAX], *logs_from[GENERATE_ARGS_MAX];
+        const char *settings = NULL, *output = NULL;
         const char *initdata = NULL, *algorithm = "sha256", *rego_path = NULL;
         size_t n_images = 0, doc_len = 0, rego_len = 0;
         int opt_argc = argc, c, r;
 
+        rq.logs_from = logs_from;
         /* getopt sees what comes before the first --allow-exec. */
         for (int i = 1; i < argc; i++)
                 if (strcmp(argv[i], "--allow-exec") == 0) {
@@ -169,6 +174,13 @@ int cmd_policy_generate(int argc, char **argv)
                                                 "deny, not '%s'\n", optarg);
                                 return 2;
                         }
+                        break;
+                case 'F':
+                        if (rq.n_logs_from == GENERATE_ARGS_MAX) {
+                                fprintf(stderr, "ccgate policy generate: too many --logs-from\n");
+                                return 2;
+                        }
+                        logs_from[rq.n_logs_from++] = optarg;
                         break;
                 case 'H': rq.allow_host_path = true; break;
                 case 'o': output = optarg; break;

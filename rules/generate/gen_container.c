@@ -335,6 +335,15 @@ static int image_of(struct gen_ctx *c, const struct gnode *cn, const char *path,
         return 0;
 }
 
+/* Whether --logs-from names the container. */
+static bool logs_from(const struct gen_ctx *c, const char *name)
+{
+        for (size_t i = 0; i < c->rq->n_logs_from; i++)
+                if (strcmp(c->rq->logs_from[i], name) == 0)
+                        return true;
+        return false;
+}
+
 static int container_build(struct gen_ctx *c, const struct gnode *cn, const char *path, bool init)
 {
         const struct gnode *sc = gnode_get(cn, "securityContext");
@@ -424,12 +433,16 @@ static int container_build(struct gen_ctx *c, const struct gnode *cn, const char
         gc->namespaces = c->rt->container_namespaces.v;
         gc->n_namespaces = c->rt->container_namespaces.n;
         gc->namespaces_from = P(c, "settings runtimes.%s.container_namespaces", c->runtime);
-        gc->streams[GEN_STREAM_STDOUT] = gc->streams[GEN_STREAM_STDERR] = c->rq->logs == GEN_LOGS_ALLOW;
+        gc->streams[GEN_STREAM_STDOUT] = gc->streams[GEN_STREAM_STDERR] =
+                c->rq->logs == GEN_LOGS_ALLOW || logs_from(c, gc->name);
         if ((v = gnode_get(cn, "stdin")) &&
             (r = gnode_bool(c->err, v, "stdin", &gc->streams[GEN_STREAM_STDIN])) < 0)
                 return r;
         gc->streams[GEN_STREAM_TTY_RESIZE] = gc->terminal;
-        gc->streams_from = P(c, "--logs %s%s", c->rq->logs == GEN_LOGS_ALLOW ? "allow" : "deny",
+        gc->streams_from = P(c, "%s%s",
+                             c->rq->logs != GEN_LOGS_ALLOW && logs_from(c, gc->name)
+                                     ? P(c, "--logs-from %s", gc->name)
+                                     : c->rq->logs == GEN_LOGS_ALLOW ? "--logs allow" : "--logs deny",
                              gc->streams[GEN_STREAM_STDIN] ? P(c, "; %s.stdin", path) : "");
         c->pod->any_stdin |= gc->streams[GEN_STREAM_STDIN];
         c->pod->any_tty |= gc->terminal;
@@ -473,6 +486,15 @@ int gen_containers_build(struct gen_ctx *c)
                         return policy_error_set(c->err, c->pod->file, 0, 0,
                                                 "--allow-exec %s: the pod has no such container",
                                                 c->rq->execs[i].container);
+        }
+        for (size_t i = 0; i < c->rq->n_logs_from; i++) {
+                bool found = false;
+                for (size_t k = 0; k < c->pod->n_containers && !found; k++)
+                        found = strcmp(c->pod->containers[k].name, c->rq->logs_from[i]) == 0;
+                if (!found)
+                        return policy_error_set(c->err, c->pod->file, 0, 0,
+                                                "--logs-from %s: the pod has no such container",
+                                                c->rq->logs_from[i]);
         }
         if ((r = gen_sandbox_build(c)) < 0)
                 return r;

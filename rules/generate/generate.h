@@ -88,6 +88,8 @@ struct gen_request {
         const char *namespace_; /* for objects without metadata.namespace; NULL: "default" */
         const char *runtime;    /* "go-shim" or "runtime-rs"; NULL: the settings' */
         enum gen_logs logs;
+        const char *const *logs_from; /* containers kubectl logs may read whatever logs says */
+        size_t n_logs_from;
         bool allow_host_path;
         const struct gen_exec_allow *execs;
         size_t n_execs;

@@ -67,6 +67,7 @@ struct options {
         const char *exec_container;
         const char *const *exec_argv;
         size_t exec_argc;
+        const char *logs_from;
 };
 
 struct gen_case {
@@ -88,6 +89,7 @@ static char *generate(const char *yaml, const struct options *o, struct policy_e
                 .runtime = o->runtime, .workload = o->workload,
                 .logs = o->logs ? GEN_LOGS_ALLOW : GEN_LOGS_DENY,
                 .allow_host_path = o->host_path, .execs = &x, .n_execs = o->exec_container ? 1 : 0,
+                .logs_from = &o->logs_from, .n_logs_from = o->logs_from ? 1 : 0,
         };
         struct gen_output out = { 0 };
         char *ret = NULL;
@@ -376,6 +378,11 @@ static const struct gen_case cases[] = {
           { "    streams: {stdout: allow, stderr: allow, stdin: deny, tty_resize: deny}  # --logs allow\n" } },
         { "--logs deny", C1(""), {},
           { "    streams: {stdout: deny, stderr: deny, stdin: deny, tty_resize: deny}  # --logs deny\n" } },
+        { "--logs-from one container: the other's reads drained",
+          POD("  containers:\n  - name: c\n    image: app@" DA "\n  - name: d\n    image: app@" DA "\n"),
+          { .logs_from = "d" },
+          { "    streams: {stdout: deny, stderr: deny, stdin: deny, tty_resize: deny}  # --logs deny\n",
+            "    streams: {stdout: allow, stderr: allow, stdin: deny, tty_resize: deny}  # --logs-from d\n" } },
         { "resizePolicy allows UpdateContainer without devices",
           C1("    resizePolicy: [{resourceName: cpu, restartPolicy: NotRequired}]\n"), {},
           { "    id: resize\n", "      resources.Devices.Allow: \"false\"  # resizePolicy\n" } },
@@ -613,6 +620,8 @@ static const struct error_case errors[] = {
         { "--allow-exec of no container", C1(""), { .exec_container = "x",
           .exec_argv = (const char *const[]){ "ls" }, .exec_argc = 1 },
           "pod.yaml: --allow-exec x: the pod has no such container" },
+        { "--logs-from of no container", C1(""), { .logs_from = "x" },
+          "pod.yaml: --logs-from x: the pod has no such container" },
         { "an unknown setting", C1(""), { .settings = "kata: {shared_fss: none}\n" },
           "settings.yaml:1:8: unknown setting \"kata.shared_fss\"" },
         { "a shared filesystem", C1(""), { .settings = "kata: {shared_fs: virtio-fs}\n" },
