@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * bench_load: policy load time. Generates policies of exactly 10 KiB, 100 KiB
+ * bench_load: policy load time. Generates policies of exactly 20 KiB, 100 KiB
  * and 1 MiB from the web example (policy_gen.h: full container entries, then
  * comment lines to the byte), writes them to OUTDIR/policy-<size>.yaml for the
  * daemon's memory measurements, and times policy_load_file() on each: parsing
@@ -24,7 +24,7 @@ static const struct {
         const char *label;
         size_t bytes;
 } sizes[] = {
-        { "10k", 10u * 1024u },
+        { "20k", 20u * 1024u },
         { "100k", 100u * 1024u },
         { "1m", 1024u * 1024u },
 };

@@ -27,10 +27,11 @@ int policy_gen_init(struct policy_gen *g, const char *text)
         p = strstr(c, MARK_PAUSE);
         n = strstr(c, MARK_NGINX);
         t = strstr(c, MARK_TAIL);
-        if (p != c || !n || !t || n < p || t < n)
+        /* The pause entry may follow comment lines, which stay in the head. */
+        if (!p || !n || !t || n < p || t < n)
                 return -EBADMSG;
         t++; /* the newline ends the nginx entry */
-        g->head = dup_range(text, c);
+        g->head = dup_range(text, p);
         g->pause = dup_range(p, n);
         g->nginx = dup_range(n, t);
         g->tail = strdup(t);
@@ -73,13 +74,13 @@ static void put_replaced(FILE *f, const char *s, const char *const *from, const 
 static void put_app(FILE *f, const struct policy_gen *g, size_t k)
 {
         char name[64], id[64], probe[64], image[64];
-        const char *from[] = { MARK_NGINX, "    id: nginx\n", "nginx-liveness",
+        const char *from[] = { MARK_NGINX, "    id: nginx\n", "nginx.liveness",
                                "nginxinc/nginx-unprivileged" };
         const char *to[] = { name, id, probe, image };
 
         snprintf(name, sizeof(name), "  - name: app-%03zu\n", k);
         snprintf(id, sizeof(id), "    id: app-%03zu\n", k);
-        snprintf(probe, sizeof(probe), "app-%03zu-liveness", k);
+        snprintf(probe, sizeof(probe), "app-%03zu.liveness", k);
         snprintf(image, sizeof(image), "example/app-%03zu", k);
         put_replaced(f, g->nginx, from, to, sizeof(from) / sizeof(from[0]));
 }

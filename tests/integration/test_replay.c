@@ -552,9 +552,11 @@ static void replay_lifecycle(void **state)
 
         check_audit(&rp);
         check_record(&rp);
+        if (examples_mode)
+                snprintf(path, sizeof(path), "examples/%s/%s", lc->pod, strrchr(policy, '/') + 1);
         print_message("%s under %s: %zu requests answered in order (%u of them reads drained), "
                       "%u mutations denied, %u drained\n",
-                      lc->rel, examples_mode ? policy : "its generated policy",
+                      lc->rel, examples_mode ? path : "its generated policy",
                       json_array_size(steps), n_drained, n_denied, n_mut_drained);
         if (apparmor_gap)
                 print_message("  language gap: ApparmorProfile " APPARMOR_PROFILE

@@ -64,12 +64,8 @@ static const char *threats_dir = "threats";
 #define Q(s) "\"" s "\""
 
 /* The reasons the host is told, exactly. Table rules: the examples' policy text. */
-#define R_NO_EXEC "nobody may run commands in this pod (kubectl exec and cp included)"
-#define R_NO_COPY "the host may not write files into this pod"
-#define R_NO_LOGS "the worker's output stays in the pod (kubectl logs sees nothing)"
-#define R_NO_STDIN_LOCKED "nothing may write to the pod's processes (kubectl attach)"
-#define R_NO_STDIN_CLOSE "the pod's processes have no stdin from the host"
-#define R_NO_STDIN_WEB "nothing in this pod reads input from the host"
+#define R_NO_EXEC "the pod has no exec probes or hooks: nothing may be run in it"
+#define R_NO_STDIN "nothing in this pod reads input from the host"
 #define R_NO_TTY "no terminal is ever attached to this pod"
 #define R_NO_SWAP "the attested policy is the only policy"
 #define R_FIELD(path) "the policy does not allow this value of " path
@@ -423,12 +419,12 @@ static void run_step(struct gate_env *e, struct ttrpc_client *c, const char *exa
 
 static const struct step up_locked[] = {
         { "the shim creates the sandbox", "locked/01-create-sandbox", .want = ALLOW, .rule = "sandbox" },
-        { "the pause container", "locked/02-create-pause", .want = ALLOW, .rule = "pause" },
+        { "the pause container", "locked/02-create-pause", .want = ALLOW, .rule = "sandbox:pause" },
         { "the worker, as pod.yaml says", "locked/03-create-worker", .want = ALLOW, .rule = "worker" },
 };
 static const struct step up_web[] = {
         { "the shim creates the sandbox", "web/01-create-sandbox", .want = ALLOW, .rule = "sandbox" },
-        { "the pause container", "web/02-create-pause", .want = ALLOW, .rule = "pause" },
+        { "the pause container", "web/02-create-pause", .want = ALLOW, .rule = "sandbox:pause" },
         { "nginx, as pod.yaml says", "web/03-create-nginx", .want = ALLOW, .rule = "nginx" },
 };
 
@@ -526,9 +522,6 @@ static const struct step exec_web[] = {
         { "the probe's command in another directory", "web/04-exec-liveness",
           .edits = { { "/process/Cwd", Q("/tmp") } },
           .want = DENY, .rule = "nginx.exec", .reason = R_EXEC },
-        { "the probe's command free to gain privileges", "web/04-exec-liveness",
-          .edits = { { "/process/NoNewPrivileges", "false" } },
-          .want = DENY, .rule = "nginx.exec", .reason = R_EXEC },
         { "the probe's command with one more argument", "web/04-exec-liveness",
           .edits = { { "/process/Args/-", Q("-o") } },
           .want = DENY, .rule = "nginx.exec", .reason = R_EXEC },
@@ -540,7 +533,7 @@ static const struct step exec_web[] = {
           .want = DENY, .rule = "nginx.process", .reason = R_PROCESS },
         { "the probe's command in the pause container", "web/04-exec-liveness",
           .edits = { { "/container_id", Q(SB) } },
-          .want = DENY, .rule = "pause.exec", .reason = R_EXEC },
+          .want = DENY, .rule = "sandbox:pause.exec", .reason = R_EXEC },
         { "the probe with the container's own id as exec id", "web/04-exec-liveness",
           .edits = { { "/exec_id", Q(CT) } },
           .want = DENY, .rule = "container-id", .reason = R_ID },
@@ -549,19 +542,19 @@ static const struct step exec_web[] = {
           .want = DENY, .rule = "unknown-container-id", .reason = R_UNBOUND },
         /* What the policy lets kubelet do. */
         { "kubelet's liveness probe", "web/04-exec-liveness",
-          .want = ALLOW, .rule = "nginx-liveness" },
+          .want = ALLOW, .rule = "nginx.liveness" },
         { "the probe's exec id once more", "web/04-exec-liveness",
           .want = DENY, .rule = "container-id", .reason = R_ID },
         { "the probe's stdout", "web/05-read-probe-stdout",
-          .want = ALLOW, .rule = "nginx-liveness.streams.stdout" },
+          .want = ALLOW, .rule = "nginx.liveness.streams.stdout" },
         { "the probe's stderr", "web/05-read-probe-stdout", "ReadStderr",
-          .want = ALLOW, .rule = "nginx-liveness.streams.stderr" },
+          .want = ALLOW, .rule = "nginx.liveness.streams.stderr" },
         { "the probe's stdin closed", "threats/close-stdin",
           .edits = { { "/exec_id", Q(PROBE) } },
-          .want = ALLOW, .rule = "nginx-liveness.streams.stdin" },
+          .want = ALLOW, .rule = "nginx.liveness.streams.stdin" },
         { "but nothing written to it", "web/22-attach-stdin",
           .edits = { { "/exec_id", Q(PROBE) } },
-          .want = DENY, .rule = "no-stdin", .reason = R_NO_STDIN_WEB },
+          .want = DENY, .rule = "no-stdin", .reason = R_NO_STDIN },
 };
 
 /* kubectl cp: tar through ExecProcess, or CopyFile. */
@@ -572,10 +565,11 @@ static const struct step cp_locked[] = {
         { "kubectl cp into the pod (tar xmf -)", "locked/21-kubectl-cp-tar",
           .edits = { { "/process/Args", TAR_X } },
           .want = DENY, .rule = "no-exec", .reason = R_NO_EXEC },
-        { "a file copied into the pod", "locked/22-kubectl-cp-copyfile",
-          .want = DENY, .rule = "no-copy", .reason = R_NO_COPY },
-        { "even kubelet's resolv.conf", "web/07-copy-resolv-conf",
-          .want = DENY, .rule = "no-copy", .reason = R_NO_COPY },
+        { "a file of the host's choosing, named like kubelet's copies", "locked/22-kubectl-cp-copyfile",
+          .want = DENY, .rule = "copy-file-unlisted", .reason = R_COPY_UNLISTED },
+        /* shared_fs none: kata copies kubelet's files in, or the pod does not start. */
+        { "kubelet's resolv.conf", "web/07-copy-resolv-conf",
+          .want = ALLOW, .rule = "copy:kubelet-files" },
 };
 static const struct step cp_web[] = {
         { "kubectl cp web:/etc (tar cf -)", "web/21-kubectl-cp-tar",
@@ -597,25 +591,26 @@ static const struct step cp_web[] = {
           .want = DENY, .rule = "copy-file-unlisted", .reason = R_COPY_UNLISTED },
         /* What the policy lets kubelet do. */
         { "kubelet's resolv.conf", "web/07-copy-resolv-conf",
-          .want = ALLOW, .rule = "kubelet-files" },
+          .want = ALLOW, .rule = "copy:kubelet-files" },
         { "kubelet's hosts", "locked/22-kubectl-cp-copyfile",
-          .want = ALLOW, .rule = "kubelet-files" },
+          .edits = { { "/path", Q("/run/kata-containers/shared/containers/" CT "-0123456789abcdef-hosts") } },
+          .want = ALLOW, .rule = "copy:kubelet-files" },
 };
 
 /* kubectl logs: ReadStdout/ReadStderr of the container's own process. */
 #define NEVER_CREATED { "/container_id", Q("ffff") }, { "/exec_id", Q("ffff") }
 static const struct step logs_locked[] = {
         { "kubectl logs locked (stdout)", "locked/24-kubectl-logs-stdout",
-          .want = DRAIN, .rule = "no-logs" },
+          .want = DRAIN, .rule = "worker.streams.stdout" },
         { "kubectl logs locked (stderr)", "locked/25-kubectl-logs-stderr",
-          .want = DRAIN, .rule = "no-logs" },
+          .want = DRAIN, .rule = "worker.streams.stderr" },
         { "the pause container's output", "locked/24-kubectl-logs-stdout",
           .edits = { { "/container_id", Q(SB) }, { "/exec_id", Q(SB) } },
-          .want = DRAIN, .rule = "no-logs" },
+          .want = DRAIN, .rule = "sandbox:pause.streams.stdout" },
         /* Not a pipe of the pod: nothing to drain, a plain denial. */
         { "the output of a container never created", "locked/24-kubectl-logs-stdout",
           .edits = { NEVER_CREATED },
-          .want = DENY, .rule = "no-logs", .reason = R_NO_LOGS },
+          .want = DENY, .rule = "unknown-container-id", .reason = R_UNBOUND },
 };
 static const struct step logs_web[] = {
         { "kubectl logs web (stdout)", "web/06-logs-stdout",
@@ -627,7 +622,7 @@ static const struct step logs_web[] = {
           .want = ALLOW, .rule = "nginx.streams.stdout" },
         { "the pause container's output", "web/06-logs-stdout",
           .edits = { { "/container_id", Q(SB) }, { "/exec_id", Q(SB) } },
-          .want = DRAIN, .rule = "pause.streams.stdout" },
+          .want = DRAIN, .rule = "sandbox:pause.streams.stdout" },
         { "the output of an exec that never ran", "web/06-logs-stdout",
           .edits = { { "/exec_id", Q("2b0c1d9e-55aa-4e7f-8c3b-0d1e2f3a4b5c") } },
           .want = DRAIN, .rule = "unknown-exec-id" },
@@ -639,17 +634,18 @@ static const struct step logs_web[] = {
 /* kubectl attach: WriteStdin, ReadStdout, CloseStdin, TtyWinResize of the container's process. */
 static const struct step attach_locked[] = {
         { "kubectl attach writes to stdin", "locked/26-kubectl-attach-stdin",
-          .want = DENY, .rule = "no-stdin", .reason = R_NO_STDIN_LOCKED },
+          .want = DENY, .rule = "no-stdin", .reason = R_NO_STDIN },
         { "kubectl attach reads stdout", "locked/24-kubectl-logs-stdout",
-          .want = DRAIN, .rule = "no-logs" },
+          .want = DRAIN, .rule = "worker.streams.stdout" },
         { "kubectl attach closes stdin", "threats/close-stdin",
-          .want = DENY, .rule = "no-stdin-close", .reason = R_NO_STDIN_CLOSE },
+          .want = DENY, .rule = "worker.streams.stdin",
+          .reason = R_STREAM_DENIED("writing or closing its stdin") },
         { "kubectl attach -t resizes the terminal", "threats/tty-resize",
           .want = DENY, .rule = "no-tty", .reason = R_NO_TTY },
 };
 static const struct step attach_web[] = {
         { "kubectl attach writes to stdin", "web/22-attach-stdin",
-          .want = DENY, .rule = "no-stdin", .reason = R_NO_STDIN_WEB },
+          .want = DENY, .rule = "no-stdin", .reason = R_NO_STDIN },
         { "kubectl attach closes stdin", "threats/close-stdin",
           .want = DENY, .rule = "nginx.streams.stdin",
           .reason = R_STREAM_DENIED("writing or closing its stdin") },
@@ -671,7 +667,7 @@ static const struct step debug_locked[] = {
           .want = DENY, .rule = "worker.root", .reason = R_ROOT },
         { "the debug container posing as the sandbox", "locked/27-kubectl-debug",
           .edits = { AS_SANDBOX },
-          .want = DENY, .rule = "pause.once", .reason = R_ONCE },
+          .want = DENY, .rule = "sandbox:pause.once", .reason = R_ONCE },
 };
 static const struct step debug_web[] = {
         { "kubectl debug -it web --image=busybox", "web/26-kubectl-debug",
@@ -681,7 +677,7 @@ static const struct step debug_web[] = {
           .want = DENY, .rule = "nginx.image", .reason = R_IMAGE },
         { "the debug container posing as the sandbox", "web/26-kubectl-debug",
           .edits = { AS_SANDBOX },
-          .want = DENY, .rule = "pause.once", .reason = R_ONCE },
+          .want = DENY, .rule = "sandbox:pause.once", .reason = R_ONCE },
 };
 
 /* CopyFile out of its confinement. */
@@ -689,11 +685,11 @@ static const struct step debug_web[] = {
 #define KUBELET_FILE "/" KUBELET_REL
 static const struct step traversal_locked[] = {
         { "CopyFile climbing out with ..", "locked/23-copy-traversal",
-          .want = DENY, .rule = "no-copy", .reason = R_NO_COPY },
+          .want = DENY, .rule = "copy-file-path", .reason = R_COPY_PATH },
         { "CopyFile into the worker's root filesystem", "web/24-copy-into-rootfs",
-          .want = DENY, .rule = "no-copy", .reason = R_NO_COPY },
+          .want = DENY, .rule = "copy-file-rootfs", .reason = R_COPY_ROOTFS },
         { "a symlink to /etc/shadow", "web/25-copy-symlink-escape",
-          .want = DENY, .rule = "no-copy", .reason = R_NO_COPY },
+          .want = DENY, .rule = "copy-file-symlink", .reason = R_COPY_SYMLINK },
 };
 static const struct step traversal_web[] = {
         { "CopyFile climbing out with ..", "web/23-copy-traversal",
@@ -717,58 +713,58 @@ static const struct step traversal_web[] = {
           .edits = { { "/data", Q("Li4vLi4vLi4vZXRjL3NoYWRvdw==") } },
           .want = DENY, .rule = "copy-file-symlink", .reason = R_COPY_SYMLINK },
         { "kubelet's resolv.conf", "web/07-copy-resolv-conf",
-          .want = ALLOW, .rule = "kubelet-files" },
+          .want = ALLOW, .rule = "copy:kubelet-files" },
 };
 
 /* Network rewiring: both policies pin the pod to eth0 in 10.244.0.0/16. */
 #define NET_STEPS                                                                                \
         { "eth0 in the pod network", "locked/06-update-interface",                              \
-          .want = ALLOW, .rule = "net-interface" },                                             \
+          .want = ALLOW, .rule = "net:interface" },                                             \
         { "a second interface", "locked/28-rewire-interface",                                   \
-          .want = DENY, .rule = "net-interface.fields.interface.name",                          \
+          .want = DENY, .rule = "net:interface.fields.interface.name",                          \
           .reason = R_FIELD("interface.name") },                                                \
         { "eth0 moved out of the pod network", "locked/29-rewire-address",                      \
-          .want = DENY, .rule = "net-interface.fields.interface.IPAddresses.address",           \
+          .want = DENY, .rule = "net:interface.fields.interface.IPAddresses.address",           \
           .reason = R_FIELD("interface.IPAddresses.address") },                                 \
         { "eth0 with a second address outside it", "locked/06-update-interface",                \
           .edits = { { "/interface/IPAddresses/-",                                              \
                        "{\"family\": \"v4\", \"address\": \"192.168.9.9\", \"mask\": \"24\"}" } }, \
-          .want = DENY, .rule = "net-interface.fields.interface.IPAddresses.address",           \
+          .want = DENY, .rule = "net:interface.fields.interface.IPAddresses.address",           \
           .reason = R_FIELD("interface.IPAddresses.address") },                                 \
         { "eth0's name on the loopback device", "locked/06-update-interface",                   \
           .edits = { { "/interface/device", Q("lo") } },                                        \
-          .want = DENY, .rule = "net-interface.fields.interface.device",                        \
+          .want = DENY, .rule = "net:interface.fields.interface.device",                        \
           .reason = R_FIELD("interface.device") },                                              \
         { "a default route via another device", "locked/30-rewire-routes",                      \
-          .want = DENY, .rule = "net-routes.fields.routes.Routes.device",                       \
+          .want = DENY, .rule = "net:routes.fields.routes.Routes.device",                       \
           .reason = R_FIELD("routes.Routes.device") },                                          \
         { "a route via eth0 and one via eth1", "locked/30-rewire-routes",                       \
           .edits = { { "/routes/Routes/0/device", Q("eth0") },                                  \
                      { "/routes/Routes/-", "{\"dest\": \"10.0.0.0/8\", \"device\": \"eth1\"}" } }, \
-          .want = DENY, .rule = "net-routes.fields.routes.Routes.device",                       \
+          .want = DENY, .rule = "net:routes.fields.routes.Routes.device",                       \
           .reason = R_FIELD("routes.Routes.device") },                                          \
         { "a neighbour on another device", "locked/31-rewire-arp",                              \
-          .want = DENY, .rule = "net-neighbors.fields.neighbors.ARPNeighbors.device",           \
+          .want = DENY, .rule = "net:neighbors.fields.neighbors.ARPNeighbors.device",           \
           .reason = R_FIELD("neighbors.ARPNeighbors.device") },                                 \
         { "the guest's packet filter replaced", "threats/set-iptables",                         \
           .want = DENY, .rule = "default-deny", .reason = R_UNLISTED("SetIPTablesRequest") },   \
         { "the default route via eth0", "locked/30-rewire-routes",                              \
           .edits = { { "/routes/Routes/0/device", Q("eth0") },                                  \
                      { "/routes/Routes/0/gateway", Q("10.244.2.1") } },                         \
-          .want = ALLOW, .rule = "net-routes" },                                                \
+          .want = ALLOW, .rule = "net:routes" },                                                \
         { "the gateway's neighbour on eth0", "locked/31-rewire-arp",                            \
           .edits = { { "/neighbors/ARPNeighbors/0/device", Q("eth0") } },                       \
-          .want = ALLOW, .rule = "net-neighbors" }
+          .want = ALLOW, .rule = "net:neighbors" }
 static const struct step net_locked[] = { NET_STEPS };
 static const struct step net_web[] = {
         NET_STEPS,
         { "eth0 as the shim sets it up", "web/08-update-interface",
-          .want = ALLOW, .rule = "net-interface" },
+          .want = ALLOW, .rule = "net:interface" },
         { "a second interface (web's request)", "web/31-rewire-interface",
-          .want = DENY, .rule = "net-interface.fields.interface.name",
+          .want = DENY, .rule = "net:interface.fields.interface.name",
           .reason = R_FIELD("interface.name") },
         { "a default route via another device (web's request)", "web/32-rewire-routes",
-          .want = DENY, .rule = "net-routes.fields.routes.Routes.device",
+          .want = DENY, .rule = "net:routes.fields.routes.Routes.device",
           .reason = R_FIELD("routes.Routes.device") },
 };
 
@@ -942,16 +938,16 @@ static const struct step spec_web[] = {
         { "the pod's sandbox", ex "/01-create-sandbox", .want = ALLOW, .rule = "sandbox" },      \
         { "a second sandbox in the same VM", ex "/01-create-sandbox",                            \
           .want = DENY, .rule = "sandbox-once", .reason = R_SANDBOX_ONCE },                      \
-        { "the pause container", ex "/02-create-pause", .want = ALLOW, .rule = "pause" },        \
+        { "the pause container", ex "/02-create-pause", .want = ALLOW, .rule = "sandbox:pause" },        \
         { "a second pause container", ex "/02-create-pause",                                     \
           .edits = { { "/container_id", Q(SB2) }, { "/exec_id", Q(SB2) },                        \
                      { "/OCI/Root/Path", Q("/run/kata-containers/" SB2 "/rootfs") },             \
                      { "/storages/0/mount_point", Q("/run/kata-containers/" SB2 "/rootfs") } },  \
-          .want = DENY, .rule = "pause.once", .reason = R_ONCE }
+          .want = DENY, .rule = "sandbox:pause.once", .reason = R_ONCE }
 static const struct step sandbox_locked[] = {
         SANDBOX_STEPS("locked"),
         { "a second pause container (locked's request)", "locked/08-second-pause",
-          .want = DENY, .rule = "pause.once", .reason = R_ONCE },
+          .want = DENY, .rule = "sandbox:pause.once", .reason = R_ONCE },
 };
 static const struct step sandbox_web[] = { SANDBOX_STEPS("web") };
 
@@ -968,7 +964,7 @@ static const struct step state_locked[] = {
         { "start the removed worker", "locked/04-start-worker",
           .want = DENY, .rule = "unknown-container-id", .reason = R_UNBOUND },
         { "its output (no longer a pipe of the pod)", "locked/24-kubectl-logs-stdout",
-          .want = DENY, .rule = "no-logs", .reason = R_NO_LOGS },
+          .want = DENY, .rule = "unknown-container-id", .reason = R_UNBOUND },
         { "the worker again, same id", "locked/03-create-worker",
           .want = ALLOW, .rule = "worker" },
         { "start it", "locked/04-start-worker",
@@ -982,7 +978,7 @@ static const struct step state_locked[] = {
 };
 static const struct step state_web[] = {
         { "kubelet's liveness probe", "web/04-exec-liveness",
-          .want = ALLOW, .rule = "nginx-liveness" },
+          .want = ALLOW, .rule = "nginx.liveness" },
         { "remove nginx", "threats/remove-container",
           .want = ALLOW, .rule = "requests.RemoveContainerRequest" },
         { "the probe in the removed container", "web/04-exec-liveness",
@@ -1011,20 +1007,20 @@ static const struct step state_web[] = {
 static const struct step agent_fails_locked[] = {
         { "the sandbox", "locked/01-create-sandbox", .want = ALLOW, .rule = "sandbox" },
         { "the pause container, which the agent fails", "locked/02-create-pause",
-          .want = AGENT_FAILS, .rule = "pause" },
+          .want = AGENT_FAILS, .rule = "sandbox:pause" },
         { "the worker, which the agent fails", "locked/03-create-worker",
           .want = AGENT_FAILS, .rule = "worker" },
         { "start it anyway", "locked/04-start-worker",
           .want = DENY, .rule = "unknown-container-id", .reason = R_UNBOUND },
         { "its output (not a pipe of the pod)", "locked/24-kubectl-logs-stdout",
-          .want = DENY, .rule = "no-logs", .reason = R_NO_LOGS },
+          .want = DENY, .rule = "unknown-container-id", .reason = R_UNBOUND },
         { "the pause container again (none exists)", "locked/02-create-pause",
-          .want = AGENT_FAILS, .rule = "pause" },
+          .want = AGENT_FAILS, .rule = "sandbox:pause" },
 };
 static const struct step agent_fails_web[] = {
         { "the sandbox", "web/01-create-sandbox", .want = ALLOW, .rule = "sandbox" },
         { "the pause container, which the agent fails", "web/02-create-pause",
-          .want = AGENT_FAILS, .rule = "pause" },
+          .want = AGENT_FAILS, .rule = "sandbox:pause" },
         { "nginx, which the agent fails", "web/03-create-nginx",
           .want = AGENT_FAILS, .rule = "nginx" },
         { "the liveness probe anyway", "web/04-exec-liveness",
@@ -1032,7 +1028,7 @@ static const struct step agent_fails_web[] = {
         { "its logs (not a pipe of the pod)", "web/06-logs-stdout",
           .want = DENY, .rule = "unknown-container-id", .reason = R_UNBOUND },
         { "the pause container again (none exists)", "web/02-create-pause",
-          .want = AGENT_FAILS, .rule = "pause" },
+          .want = AGENT_FAILS, .rule = "sandbox:pause" },
 };
 
 /*
