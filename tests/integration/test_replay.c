@@ -21,7 +21,8 @@
  * state every earlier step leaves) and must be refused: denied and never seen by the
  * agent, or, for a read, drained (the host gets nothing). Mutations still marked
  * "needs" are not sent, and are listed by name, so that none is skipped silently.
- * The audit log must hold each decision, by its stream id.
+ * The audit log must hold each decision, by its stream id. The messages are sent
+ * as the corpus records them, byte for byte as pbjson encodes them.
  *
  * Environment: CCGATE, STUB_AGENT, CORPUS_DIR, LAYOUTS_DIR, EXAMPLES_DIR.
  */
@@ -64,32 +65,6 @@ static const char *env_need(const char *name)
                 exit(2);
         }
         return v;
-}
-
-/* --- what today's policy language cannot allow ------------------------------------- */
-
-/*
- * containerd on an AppArmor host gives every container (and runtime-rs every exec)
- * ApparmorProfile cri-containerd.apparmor.d, and today's language refuses any
- * profile. While the generator says so in the policy (the text below is its NOTE),
- * the replay takes the profile out of the runtime's messages and says how many; once
- * the language allows the runtime's profile the NOTE goes and the messages are sent
- * as recorded.
- */
-#define APPARMOR_GAP_NOTE "today's policy language refuses every profile"
-#define APPARMOR_PROFILE "cri-containerd.apparmor.d"
-
-static bool gap_apparmor(json_t *msg, const char *request)
-{
-        json_t *proc = strcmp(request, "ExecProcessRequest") == 0
-                               ? json_object_get(msg, "process")
-                               : json_object_get(json_object_get(msg, "OCI"), "Process");
-        const char *p = json_string_value(json_object_get(proc, "ApparmorProfile"));
-
-        if (!p || strcmp(p, APPARMOR_PROFILE) != 0)
-                return false;
-        json_object_del(proc, "ApparmorProfile");
-        return true;
 }
 
 /* --- the lifecycles ------------------------------------------------------------------ */
@@ -326,23 +301,20 @@ static struct sent *send_one(struct replay *rp, const struct agent_method *m, co
         return s;
 }
 
-/* The step's message as the replay sends it (a new reference). */
-static json_t *step_message(const json_t *step, bool apparmor_gap, unsigned *n_gap)
+/* The step's message as the runtime sends it (a new reference). */
+static json_t *step_message(const json_t *step)
 {
         json_t *msg = json_deep_copy(json_object_get(step, "message"));
-        const char *request = json_string_value(json_object_get(step, "request"));
 
         if (!msg)
                 msg = json_object();
         assert_non_null(msg);
-        if (apparmor_gap && request && gap_apparmor(msg, request))
-                (*n_gap)++;
         return msg;
 }
 
 /* Each mutation of step i: sent and refused, or listed when it still needs work. */
-static void send_mutations(struct replay *rp, const json_t *step, size_t i, bool apparmor_gap,
-                           unsigned *n_denied, unsigned *n_drained)
+static void send_mutations(struct replay *rp, const json_t *step, size_t i, unsigned *n_denied,
+                           unsigned *n_drained)
 {
         const struct agent_method *m = corpus_step_method(step);
         const json_t *mu;
@@ -353,7 +325,6 @@ static void send_mutations(struct replay *rp, const json_t *step, size_t i, bool
                 const char *path = json_string_value(json_object_get(mu, "path"));
                 const char *op = json_string_value(json_object_get(mu, "op"));
                 const char *needs = json_string_value(json_object_get(mu, "needs"));
-                unsigned ignored = 0;
                 _cleanup_json_ json_t *msg = NULL;
                 struct sent *s;
                 char reply[512];
@@ -367,7 +338,7 @@ static void send_mutations(struct replay *rp, const json_t *step, size_t i, bool
                                       json_string_value(json_object_get(mu, "why")) ?: "");
                         continue;
                 }
-                msg = step_message(step, apparmor_gap, &ignored);
+                msg = step_message(step);
                 if (corpus_mutate(msg, path, op, json_object_get(mu, "value")) < 0)
                         fail_msg("mutation %zu (%s step %zu %s %s): cannot be applied", k,
                                  rp->lc->rel, i, op ? op : "?", path ? path : "?");
@@ -500,13 +471,11 @@ static void replay_lifecycle(void **state)
         const struct lifecycle *lc = re->lc;
         struct replay rp = { .e = e, .lc = lc };
         _cleanup_json_ json_t *doc = NULL;
-        _cleanup_free_ char *policy_text = NULL;
         _cleanup_ttrpc_client_ struct ttrpc_client *c = NULL;
         char path[PATH_MAX], policy[PATH_MAX];
-        unsigned n_gap = 0, n_denied = 0, n_drained = 0, n_mut_drained = 0, n_forwarded = 0;
+        unsigned n_denied = 0, n_drained = 0, n_mut_drained = 0, n_forwarded = 0;
         const json_t *steps, *step;
         json_error_t jerr;
-        bool apparmor_gap;
         size_t i;
 
         snprintf(path, sizeof(path), "%s/%s", corpus_dir, lc->rel);
@@ -520,8 +489,6 @@ static void replay_lifecycle(void **state)
                 example_policy(doc, lc, policy, sizeof(policy));
         else
                 generate(e, doc, lc, policy, sizeof(policy));
-        assert_true(harness_read_file(policy, &policy_text) > 0);
-        apparmor_gap = strstr(policy_text, APPARMOR_GAP_NOTE) != NULL;
 
         gate_env_start_stub(e, NULL);
         gate_env_start_gate(e, policy, NULL);
@@ -537,8 +504,8 @@ static void replay_lifecycle(void **state)
                 if (!m)
                         fail_msg("%s step %zu: no method %s", lc->rel, i,
                                  json_string_value(json_object_get(step, "method")) ?: "?");
-                send_mutations(&rp, step, i, apparmor_gap, &n_denied, &n_mut_drained);
-                msg = step_message(step, apparmor_gap, &n_gap);
+                send_mutations(&rp, step, i, &n_denied, &n_mut_drained);
+                msg = step_message(step);
                 s = send_one(&rp, m, msg, false, i, reply, sizeof(reply));
                 if (s->outcome == OUT_DRAINED && examples_mode) {
                         n_drained++;
@@ -558,9 +525,6 @@ static void replay_lifecycle(void **state)
                       "%u mutations denied, %u drained\n",
                       lc->rel, examples_mode ? path : "its generated policy",
                       json_array_size(steps), n_drained, n_denied, n_mut_drained);
-        if (apparmor_gap)
-                print_message("  language gap: ApparmorProfile " APPARMOR_PROFILE
-                              " taken out of %u messages (the policy's NOTE; issue 19)\n", n_gap);
         gate_env_expect_audit(e, (long)rp.n_sent, (long)n_forwarded);
         free(rp.sent);
         assert_int_equal(rp.failures, 0);
