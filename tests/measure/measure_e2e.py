@@ -20,7 +20,7 @@
 Exit 77 with the reason when a mode cannot run here."""
 import hashlib, json, os, shutil, signal, socket, struct, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from ttrpc_peer import StubAgent, connect, call, ccgate_cmd
+from ttrpc_peer import StubAgent, connect, call, ccgate_cmd, field_bytes
 
 CCGATE, MODE = sys.argv[1], sys.argv[2]
 A = "grpc.AgentService"
@@ -45,8 +45,9 @@ def policy(tmp, extra=""):
 
 def serve(tmp, pol, extra=()):
     agent = StubAgent(tmp + "/agent.sock")
+    source = ["--policy-from-host"] if pol is None else ["--policy", pol]
     gate = subprocess.Popen([*ccgate_cmd(CCGATE), "run", "--listen", "unix:" + tmp + "/host.sock",
-                             "--agent", "unix:" + tmp + "/agent.sock", "--policy", pol,
+                             "--agent", "unix:" + tmp + "/agent.sock", *source,
                              "--audit-log", tmp + "/audit.log", "--tee", "none", *extra],
                             stderr=subprocess.PIPE, text=True)
     return agent, gate
@@ -219,6 +220,34 @@ def mode_rtmr():
     check(r.returncode == 0, "rtmr: verify --rtmr with the replayed value: %s" % r.stderr.strip())
     r = verify("--events", tmp + "/events.audit.log", "--pcr", "00" * 32, tmp + "/audit.log")
     check(r.returncode == 1 and "not a TPM PCR" in r.stderr, "rtmr: --pcr against RTMR events is refused")
+    r = verify("--events", tmp + "/events.audit.log", "--rtmr", "00" * 48, tmp + "/audit.log")
+    check(r.returncode == 1 and "replay to" in r.stderr, "rtmr: another register value is refused")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    # --policy-from-host: Start names no policy, the accepted SetPolicy names it.
+    tmp = tempfile.mkdtemp(prefix="ccgate-measure-")
+    regs = tmp + "/measurements"
+    os.mkdir(regs)
+    with open(regs + "/rtmr3:sha384", "wb") as f:
+        f.write(bytes(48))
+    text = open(policy(tmp), "rb").read()
+    agent, gate = serve(tmp, None, ["--measure", "rtmr", "--rtmr-dir", regs])
+    s = connect(tmp + "/host.sock")
+    code, msg, _ = call(s, 1, A, "SetPolicy", field_bytes(1, text))
+    served = call(s, 3, A, "GetGuestDetails")[0]
+    s.close()
+    rc, _ = stop(gate, agent)
+    events = lines(tmp + "/events.audit.log")
+    contents = [json.loads(e["content"]) for e in events]
+    check(code == 0 and served == 0, "rtmr, --policy-from-host: SetPolicy accepted (%d %r)" % (code, msg))
+    check([e["operation"] for e in events] == ["Start", "SetPolicy", "Stop"],
+          "rtmr, --policy-from-host: Start, SetPolicy, Stop")
+    check(contents[0]["policy"] == "none" and contents[0]["mode"] == "none" and
+          contents[1]["policy"] == hashlib.sha256(text).hexdigest() and contents[1]["mode"] == "enforce",
+          "rtmr: Start has no policy, SetPolicy the accepted policy's SHA-256 and mode")
+    r = verify("--events", tmp + "/events.audit.log", "--rtmr", replay(hashlib.sha384, events).hex(),
+               tmp + "/audit.log")
+    check(r.returncode == 0, "rtmr, --policy-from-host: verify --rtmr")
     shutil.rmtree(tmp, ignore_errors=True)
 
 # ---- required, and nothing works ----------------------------------------------------
@@ -232,6 +261,18 @@ def mode_required():
     check(agent.seen(A + "/GetGuestDetails") == 0, "required: nothing reached the agent")
     check("require_measurement" in err, "required: ccgate logs why")
     check(lines(tmp + "/audit.log")[0]["measure"] == "none", "required: the genesis says measure none")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    # A delivered policy that requires measurement is refused the same way.
+    tmp = tempfile.mkdtemp(prefix="ccgate-measure-")
+    text = open(policy(tmp, "require_measurement: true\n"), "rb").read()
+    agent, gate = serve(tmp, None, ["--measure", "none"])
+    s = connect(tmp + "/host.sock")
+    code, msg, _ = call(s, 1, A, "SetPolicy", field_bytes(1, text))
+    s.close()
+    stop(gate, agent)
+    check(code == 7 and ": measurement-unavailable: " in msg and "delivered policy" in msg,
+          "required, SetPolicy: refused with measurement-unavailable (%r)" % msg)
     shutil.rmtree(tmp, ignore_errors=True)
 
     tmp = tempfile.mkdtemp(prefix="ccgate-measure-")
