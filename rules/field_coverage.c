@@ -59,15 +59,15 @@ const struct field_unchecked field_unchecked[] = {
         { "CheckRequest.service", "the health check's service name: kata's agent answers SERVING whatever it is" },
         { "RemoveContainerRequest.timeout", "how long the agent waits for the container to stop; removing a listed container is allowed by policy" },
         { "SignalProcessRequest.signal", "which signal a process of a bound container gets: the host can stop or kill the pod anyway (the process is checked by its bindings)" },
-        { "ReadStreamRequest.len", "how many bytes of output to return; the agent bounds it, and which streams may be read is checked by the ids" },
+        { "ReadStreamRequest.len", "how many bytes of output to return: the agent allocates that many per read (rpc.rs read_stream, up to 4 GiB; denial of service only, which the host has anyway); which streams may be read is checked by the ids" },
         { "GetDiagnosticDataRequest.container_id", "whose termination message the runtime fetches at a container's stop: it goes to kubelet, which shows it to the host anyway" },
         { "CloseStdinRequest.container_id", NOT_PROVED_STREAM },
         { "CloseStdinRequest.exec_id", NOT_PROVED_STREAM },
 
         /* Presence alone: the agent treats an empty message as an absent one. */
-        { "CreateContainerRequest.OCI.Hooks", "an empty Hooks is no hooks; every hook in it is checked" },
-        { "UpdateRoutesRequest.routes", "an empty Routes is no routes; every route in it is checked" },
-        { "AddARPNeighborsRequest.neighbors", "an empty ARPNeighbors is no neighbours; every neighbour in it is checked" },
+        { "CreateContainerRequest.OCI.Hooks", "absent or empty, no hook runs; every hook in it is checked" },
+        { "UpdateRoutesRequest.routes", "absent, the agent refuses the request (rpc.rs update_routes); empty, it adds no route (it only adds); every route in it is checked" },
+        { "AddARPNeighborsRequest.neighbors", "absent, the agent refuses the request (rpc.rs add_arp_neighbors); empty, it adds none; every neighbour in it is checked" },
         { "ExecProcessRequest.process.Capabilities", "absent, the agent gives the exec the container's own capabilities (rustjail container.rs `No capabilities, inherit from container process`); present, its sets are checked" },
         { "CreateContainerRequest.OCI.Process.Capabilities", "HOLE, reported with issue 18: absent, the agent drops no capability at all (trans.rs sets None, rustjail container.rs then skips restrict_bounding_set and drop_privileges), but the policy reads an absent message as empty sets and allows it; present, its sets are checked" },
 
