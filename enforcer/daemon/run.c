@@ -23,6 +23,7 @@
 #include "policy.h"
 #include "policy_source.h"
 #include "proxy.h"
+#include "residency.h"
 #include "run_measure.h"
 #include "sandbox.h"
 
@@ -270,6 +271,7 @@ int run_daemon(const struct run_options *o)
         struct gate gate;
         char head_hash[AUDIT_HASH_HEX + 1];
         uint64_t head_seq;
+        size_t trimmed = 0;
         int r, stopped;
 
         config.agent = o->agent_addr;
@@ -386,6 +388,11 @@ int run_daemon(const struct run_options *o)
                 gate_done(&gate);
                 return r;
         }
+        r = residency_trim(&trimmed);
+        if (r < 0)
+                log_warning(r, "cannot give back start-up's pages (/proc/self/smaps)");
+        else
+                log_debug("gave back %zu KiB of start-up's read-only pages", trimmed);
         r = proxy_run(&config, listen_fd, stop_fd, &gate);
         log_notice("stopped: %" PRIu64 " allowed, %" PRIu64 " denied, %" PRIu64
                    " forwarded in audit mode", gate.n_allowed, gate.n_denied, gate.n_would_deny);

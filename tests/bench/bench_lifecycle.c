@@ -99,23 +99,14 @@ static const struct agent_method *method_of(const json_t *step)
 }
 
 /*
- * As tests/generate/test_generate_corpus.c walks the corpus "with gaps removed":
- * the AppArmor profile containerd sets (issue 19: the language cannot allow it
- * yet) is dropped, and the volumes pod's configMap is mounted ro as kubelet
- * mounts it, so that the pod lives its whole life instead of stopping at its
- * first CreateContainer.
+ * As tests/generate/test_generate_corpus.c corrects the corpus: the volumes
+ * pod's configMap is mounted ro, as kubelet mounts it.
  */
-static void patch_message(const char *file, size_t index, const char *request, json_t *msg)
+static void patch_message(const char *file, size_t index, json_t *msg)
 {
-        json_t *proc = request && strcmp(request, "ExecProcessRequest") == 0
-                               ? json_object_get(msg, "process")
-                               : json_object_get(json_object_get(msg, "OCI"), "Process");
-        const char *p = json_string_value(json_object_get(proc, "ApparmorProfile"));
         json_t *mounts, *m, *o;
         size_t i, k;
 
-        if (p && strcmp(p, "cri-containerd.apparmor.d") == 0)
-                json_object_del(proc, "ApparmorProfile");
         if (!((strcmp(file, "volumes/go-shim-dual-stack.json") == 0 && index == 35) ||
               (strcmp(file, "volumes/runtime-rs-dual-stack.json") == 0 && index == 33)))
                 return;
@@ -137,7 +128,6 @@ static int load_steps(const json_t *doc, const char *file, struct lc *l)
 
         json_array_foreach(steps, i, s) {
                 struct step *st = &l->steps[l->n];
-                const char *request = json_string_value(json_object_get(s, "request"));
                 _cleanup_(json_decrefp) json_t *msg = json_deep_copy(json_object_get(s, "message"));
                 uint8_t *payload;
                 size_t len;
@@ -149,7 +139,7 @@ static int load_steps(const json_t *doc, const char *file, struct lc *l)
                         msg = json_object();
                 if (!msg)
                         return -ENOMEM;
-                patch_message(file, i, request, msg);
+                patch_message(file, i, msg);
                 if (pbjson_to_message(st->method->request, msg, &st->message, err,
                                       sizeof(err)) < 0) {
                         fprintf(stderr, "bench_lifecycle: %s step %zu: %s\n", l->name, i, err);
@@ -293,8 +283,8 @@ static int pass_gate(const struct lc *l, struct audit_log *audit, struct tally *
                 if (r < 0)
                         break;
                 if (o.action == GATE_REPLY) {
-                        if (getenv("BENCH_LIFECYCLE_DEBUG"))
-                                fprintf(stderr, "%s step %zu: %s\n", l->name, i, o.message);
+                        fprintf(stderr, "bench_lifecycle: %s step %zu: %s\n", l->name, i,
+                                o.message);
                         t->denied++;
                 } else {
                         t->allowed++;
