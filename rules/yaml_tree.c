@@ -8,6 +8,7 @@
 #include <yaml.h>
 
 #include "policy_error.h"
+#include "pool.h"
 #include "yaml_tree.h"
 
 DEFINE_PTR_CLEANUP(yaml_parser_t, yaml_parser_delete)
@@ -27,22 +28,18 @@ struct builder {
         struct level stack[YTREE_DEPTH_MAX];
         size_t depth;
         size_t n_nodes;
+        struct pool *pool; /* every node, value and array of the tree */
 };
 
+/* The tree lives in one pool, released with its root: no walk, no free() per node. */
 struct ynode *ytree_free(struct ynode *n)
 {
-        if (!n)
-                return NULL;
-        for (size_t i = 0; i < n->n; i++) {
-                if (n->keys)
-                        ytree_free(n->keys[i]);
-                if (n->items)
-                        ytree_free(n->items[i]);
+        struct pool *pool = n ? n->pool : NULL; /* n itself is in it */
+
+        if (pool) {
+                pool_done(pool);
+                free(pool);
         }
-        free(n->keys);
-        free(n->items);
-        free(n->value);
-        free(n);
         return NULL;
 }
 
@@ -83,15 +80,20 @@ static int append(struct builder *b, struct ynode *parent, struct ynode *key, st
                 size_t cap = parent->cap ? parent->cap * 2 : 4;
                 struct ynode **items, **keys;
 
-                /* Bounded by YTREE_NODES_MAX, so no overflow. */
-                items = realloc(parent->items, cap * sizeof(*items));
+                /* Bounded by YTREE_NODES_MAX, so no overflow. The old arrays stay in
+                 * the pool: doubling wastes at most what the tree holds. */
+                items = pool_alloc_array(b->pool, cap, sizeof(*items));
                 if (!items)
                         return builder_nomem(b);
+                if (parent->n)
+                        memcpy(items, parent->items, parent->n * sizeof(*items));
                 parent->items = items;
                 if (parent->type == YNODE_MAP) {
-                        keys = realloc(parent->keys, cap * sizeof(*keys));
+                        keys = pool_alloc_array(b->pool, cap, sizeof(*keys));
                         if (!keys)
                                 return builder_nomem(b);
+                        if (parent->n)
+                                memcpy(keys, parent->keys, parent->n * sizeof(*keys));
                         parent->keys = keys;
                 }
                 parent->cap = cap;
@@ -166,25 +168,19 @@ static int builder_attach(struct builder *b, struct ynode *child)
                 return 0;
         }
         l = &b->stack[b->depth - 1];
-        if (l->node->type == YNODE_SEQ) {
-                r = append(b, l->node, NULL, child);
-                if (r < 0)
-                        ytree_free(child);
-                return r;
-        }
+        /* On failure nothing is freed here: the tree's pool holds every node. */
+        if (l->node->type == YNODE_SEQ)
+                return append(b, l->node, NULL, child);
         if (l->key) {
                 r = append(b, l->node, l->key, child);
-                if (r < 0) {
-                        ytree_free(child);
+                if (r < 0)
                         return r;
-                }
                 l->key = NULL;
                 return 0;
         }
         if (child->type != YNODE_SCALAR) {
                 r = policy_error_set(b->err, b->name, child->line, child->column,
                                      "expected a plain key, found %s", ytree_type_name(child));
-                ytree_free(child);
                 return r;
         }
         prev = l->node->n < MAP_LINEAR_CHECK_MAX ? map_find(l->node, child->value, child->len)
@@ -193,7 +189,6 @@ static int builder_attach(struct builder *b, struct ynode *child)
                 r = policy_error_set(b->err, b->name, child->line, child->column,
                                      "duplicate key \"%s\" (first at line %u)", child->value,
                                      prev->line);
-                ytree_free(child);
                 return r;
         }
         l->key = child;
@@ -207,7 +202,7 @@ static int node_new(struct builder *b, enum ynode_type type, const yaml_mark_t *
 
         if (++b->n_nodes > YTREE_NODES_MAX)
                 return builder_error(b, m, "the policy has too many YAML nodes");
-        n = calloc(1, sizeof(*n));
+        n = pool_alloc(b->pool, sizeof(*n));
         if (!n)
                 return builder_nomem(b);
         n->type = type;
@@ -226,17 +221,15 @@ static int on_scalar(struct builder *b, const yaml_event_t *e)
                 return r;
         n->plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
         n->len = e->data.scalar.length;
-        n->value = malloc(n->len + 1);
-        if (!n->value) {
-                ytree_free(n);
+        if (n->len == SIZE_MAX)
                 return builder_nomem(b);
-        }
+        n->value = pool_alloc(b->pool, n->len + 1);
+        if (!n->value)
+                return builder_nomem(b);
         memcpy(n->value, e->data.scalar.value, n->len);
         n->value[n->len] = '\0';
-        if (strlen(n->value) != n->len) {
-                ytree_free(n);
+        if (strlen(n->value) != n->len)
                 return builder_error(b, &e->start_mark, "strings may not contain NUL characters");
-        }
         return builder_attach(b, n);
 }
 
@@ -346,8 +339,13 @@ int ytree_parse(const char *name, const uint8_t *buf, size_t len, struct ynode *
         bool done = false;
         int r = 0;
 
-        if (!yaml_parser_initialize(&parser))
+        b.pool = calloc(1, sizeof(*b.pool));
+        if (!b.pool)
                 return policy_error_errno(err, -ENOMEM, name, 0, 0, "out of memory");
+        if (!yaml_parser_initialize(&parser)) {
+                free(b.pool);
+                return policy_error_errno(err, -ENOMEM, name, 0, 0, "out of memory");
+        }
         p = &parser;
         yaml_parser_set_input_string(p, buf, len);
         yaml_parser_set_encoding(p, YAML_UTF8_ENCODING);
@@ -364,15 +362,16 @@ int ytree_parse(const char *name, const uint8_t *buf, size_t len, struct ynode *
                 if (r < 0)
                         break;
         }
+        if (r >= 0 && !b.root)
+                r = policy_error_set(err, name, 1, 1,
+                                     "the policy is empty: expected a mapping with \"version: 1\"");
         if (r < 0) {
-                for (size_t i = 0; i < b.depth; i++)
-                        ytree_free(b.stack[i].key);
-                ytree_free(b.root);
+                /* Partial trees included: they are all in the pool. */
+                pool_done(b.pool);
+                free(b.pool);
                 return r;
         }
-        if (!b.root)
-                return policy_error_set(err, name, 1, 1,
-                                        "the policy is empty: expected a mapping with \"version: 1\"");
+        b.root->pool = b.pool;
         *ret = b.root;
         return 0;
 }

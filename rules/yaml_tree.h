@@ -35,6 +35,7 @@ struct ynode {
         struct ynode **items;
         size_t n;
         size_t cap; /* allocated entries of keys/items */
+        struct pool *pool; /* the root's: the memory of the whole tree */
 };
 
 /* Limits on what a policy document may expand to. */
@@ -48,7 +49,7 @@ struct ynode {
 int ytree_parse(const char *name, const uint8_t *buf, size_t len, struct ynode **ret,
                 struct policy_error *err);
 
-/* Free a tree; NULL is fine. Returns NULL. */
+/* Free a tree (its root from ytree_parse: a node inside it is freed with it); NULL is fine. Returns NULL. */
 struct ynode *ytree_free(struct ynode *n);
 DEFINE_PTR_CLEANUP(struct ynode, ytree_free)
 
