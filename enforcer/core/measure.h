@@ -111,9 +111,6 @@ int measure_tick(struct measurer *m, struct audit_log *audit);
 int measure_tpm_open(const char *tcti, unsigned pcr, struct measure_extender *ret, char *why,
                      size_t why_len);
 
-/* Read PCR pcr's SHA-256 bank through the same TCTI (tests, the CLI). Returns 0 or -errno. */
-int measure_tpm_read(const char *tcti, unsigned pcr, uint8_t ret[MEASURE_SHA256_LEN]);
-
 /*
  * A TDX RTMR through the kernel's measurement-register sysfs interface
  * (Linux >= 6.16): dir/rtmrN:sha384, where writing a 48-byte digest extends

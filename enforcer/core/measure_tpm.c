@@ -120,32 +120,3 @@ int measure_tpm_open(const char *tcti, unsigned pcr, struct measure_extender *re
         snprintf(ret->name, sizeof(ret->name), "tpm:pcr%u", pcr);
         return 0;
 }
-
-int measure_tpm_read(const char *tcti, unsigned pcr, uint8_t ret[MEASURE_SHA256_LEN])
-{
-        struct tpm_ctx t = { 0 };
-        TPML_PCR_SELECTION sel = { .count = 1 }, out_sel = { 0 };
-        TPML_DIGEST values = { 0 };
-        UINT32 counter;
-        char why[192];
-        TSS2_RC rc;
-        int r;
-
-        if (!tcti || pcr >= TPM_PCR_COUNT)
-                return -EINVAL;
-        r = tpm_connect(tcti, &t, why, sizeof(why));
-        if (r >= 0) {
-                sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
-                sel.pcrSelections[0].sizeofSelect = 3;
-                sel.pcrSelections[0].pcrSelect[pcr / 8] = (BYTE)(1u << (pcr % 8));
-                rc = Tss2_Sys_PCR_Read(t.sys, NULL, &sel, &counter, &out_sel, &values, NULL);
-                if (rc != TSS2_RC_SUCCESS)
-                        r = -EIO;
-                else if (values.count != 1 || values.digests[0].size != MEASURE_SHA256_LEN)
-                        r = -ENODATA; /* no SHA-256 bank */
-                else
-                        memcpy(ret, values.digests[0].buffer, MEASURE_SHA256_LEN);
-        }
-        tpm_disconnect(&t);
-        return r;
-}

@@ -87,6 +87,22 @@ def replay(h, events):
         reg = h(reg + aael_digest(h, ev)).digest()
     return reg
 
+def schema_check(tmp, what):
+    """The event lines and audit records of a run against their JSON Schemas (python3-jsonschema)."""
+    try:
+        import jsonschema
+    except ImportError:
+        print("# no python3-jsonschema: the schemas are not checked")
+        return
+    root = os.path.join(HERE, "..", "..", "schemas")
+    for name, path in (("measure-event", tmp + "/events.audit.log"),
+                       ("audit-record", tmp + "/audit.log")):
+        with open("%s/%s.schema.json" % (root, name)) as f:
+            v = jsonschema.Draft202012Validator(json.load(f))
+        bad = [e.message for r in lines(path) for e in v.iter_errors(r)]
+        check(not bad, "%s: every line of %s matches %s.schema.json%s" % (
+            what, os.path.basename(path), name, (": " + bad[0]) if bad else ""))
+
 def verify(*args):
     return subprocess.run([CCGATE, "audit", "verify", *args], capture_output=True, text=True)
 
@@ -154,6 +170,7 @@ def mode_aa(out):
     r = verify("--events", tmp + "/events.audit.log", tmp + "/audit.log")
     check(r.returncode == 0 and "reaches the measured head" in r.stdout,
           "aa: verify --events: the log reaches the measured head")
+    schema_check(tmp, "aa")
     shutil.rmtree(tmp, ignore_errors=True)
 
     tmp = tempfile.mkdtemp(prefix="ccgate-measure-")
@@ -248,6 +265,7 @@ def mode_rtmr():
     r = verify("--events", tmp + "/events.audit.log", "--rtmr", replay(hashlib.sha384, events).hex(),
                tmp + "/audit.log")
     check(r.returncode == 0, "rtmr, --policy-from-host: verify --rtmr")
+    schema_check(tmp, "rtmr, --policy-from-host")
     shutil.rmtree(tmp, ignore_errors=True)
 
 # ---- required, and nothing works ----------------------------------------------------
