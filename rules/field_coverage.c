@@ -72,7 +72,7 @@ const struct field_unchecked field_unchecked[] = {
         { "CreateContainerRequest.OCI.Process.Capabilities", "HOLE, reported with issue 18: absent, the agent drops no capability at all (trans.rs sets None, rustjail container.rs then skips restrict_bounding_set and drop_privileges), but the policy reads an absent message as empty sets and allows it; present, its sets are checked" },
 
         /* Ignored by kata's agent. */
-        { "CreateContainerRequest.OCI.Version", "the runtime-spec version string: the agent does not read it" },
+        { "CreateContainerRequest.OCI.Version", "the runtime-spec version string: the agent only reports it back in the container's state (rustjail container.rs oci_state), which hooks read, and every hook is checked" },
         { "CreateContainerRequest.OCI.Solaris", "the agent is Linux only and ignores it" },
         { "CreateContainerRequest.OCI.Solaris.dummy", "the agent is Linux only and ignores it" },
         { "CreateContainerRequest.OCI.Windows", "the agent is Linux only and ignores it" },
