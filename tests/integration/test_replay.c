@@ -56,6 +56,11 @@ static const char *corpus_dir, *layouts_dir, *examples_dir;
 static bool examples_mode;
 static json_t *mutations; /* the "mutations" array of mutations.json */
 
+/* Over the whole run, for the summary at the end. */
+static struct {
+        unsigned lifecycles, requests, refused, drained, not_asserted;
+} totals;
+
 static const char *env_need(const char *name)
 {
         const char *v = getenv(name);
@@ -333,6 +338,7 @@ static void send_mutations(struct replay *rp, const json_t *step, size_t i, unsi
                     json_integer_value(json_object_get(mu, "step")) != (json_int_t)i)
                         continue;
                 if (needs) {
+                        totals.not_asserted++;
                         print_message("  not asserted (needs %s): mutation %zu, step %zu %s %s %s: %s\n",
                                       needs, k, i, m->method, op ? op : "?", path ? path : "?",
                                       json_string_value(json_object_get(mu, "why")) ?: "");
@@ -528,6 +534,10 @@ static void replay_lifecycle(void **state)
         gate_env_expect_audit(e, (long)rp.n_sent, (long)n_forwarded);
         free(rp.sent);
         assert_int_equal(rp.failures, 0);
+        totals.lifecycles++;
+        totals.requests += (unsigned)json_array_size(steps);
+        totals.refused += n_denied + n_mut_drained;
+        totals.drained += n_mut_drained;
 }
 
 int main(int argc, char **argv)
@@ -586,6 +596,11 @@ int main(int argc, char **argv)
                 };
         r = _cmocka_run_group_tests(examples_mode ? "replay-examples" : "replay-generated", tests,
                                     n_lifecycles, NULL, NULL);
+        printf("replay: %u of %zu lifecycles passed: %u requests answered in order; "
+               "%u mutations refused (%u of them reads drained), %u not asserted (marked "
+               "\"needs\", listed above)\n",
+               totals.lifecycles, n_lifecycles, totals.requests, totals.refused, totals.drained,
+               totals.not_asserted);
         json_decref(doc);
         return r;
 }
