@@ -20,7 +20,7 @@
 Exit 77 with the reason when a mode cannot run here."""
 import hashlib, json, os, shutil, signal, socket, struct, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from ttrpc_peer import StubAgent, connect, call, ccgate_cmd, field_bytes
+from ttrpc_peer import StubAgent, connect, call, ccgate_cmd, field_bytes, frame, read_frame
 
 CCGATE, MODE = sys.argv[1], sys.argv[2]
 A = "grpc.AgentService"
@@ -137,6 +137,54 @@ def aa_run(stub, tmp, pol, stub_args=(), gate_args=(), n=3):
     aa.terminate(); aa.wait(10)
     return answers, rc, err, (lines(rec) if os.path.exists(rec) else [])
 
+class BadAgent:
+    """An attestation agent that misbehaves: never answers, answers garbage, or
+    answers on another stream and hangs up."""
+    def __init__(self, path, how):
+        import threading
+        self.how, self.conns = how, []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path); self.sock.listen(8)
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            try:
+                stream, _, _ = read_frame(c)
+                if self.how == "garbage":
+                    c.sendall(frame(stream, 2, b"\xff\xff\xff"))
+                elif self.how == "other-stream":
+                    c.sendall(frame(stream + 2, 2, b""))
+                    c.close()
+            except (EOFError, OSError):
+                pass
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+def mode_aa_faults(tmp):
+    for how, said in (("silent", "did not answer in time"), ("garbage", "does not decode"),
+                      ("other-stream", "closed the connection")):
+        os.makedirs(tmp + "/" + how)
+        d = tmp + "/" + how
+        bad = BadAgent(d + "/aa.sock", how)
+        agent, gate = serve(d, policy(d, "require_measurement: true\n"),
+                            ["--measure", "aa", "--aa-socket", "unix://" + d + "/aa.sock"])
+        answers = requests(d, 1)
+        rc, err = stop(gate, agent)
+        bad.close()
+        check(answers[0][0] == 7 and ": measurement-unavailable: " in answers[0][1] and said in err,
+              "aa %s: the Start is not measured (\"%s\"), every request denied" % (how, said))
+        check(not os.path.exists(d + "/events.audit.log") or os.path.getsize(d + "/events.audit.log") == 0,
+              "aa %s: nothing in the event log" % how)
+
 def mode_aa(out):
     stub = build_aastub(out)
     tmp = tempfile.mkdtemp(prefix="ccgate-measure-")
@@ -207,6 +255,10 @@ def mode_aa(out):
     check(answers[0][0] == 7 and ": measurement-unavailable: " in answers[0][1],
           "aa NOT_ENABLED, require_measurement: denied (%r)" % (answers[0][1],))
     check("NOT_ENABLED" in err, "aa NOT_ENABLED: ccgate says why")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    tmp = tempfile.mkdtemp(prefix="ccgate-measure-")
+    mode_aa_faults(tmp)
     shutil.rmtree(tmp, ignore_errors=True)
 
 # ---- a TDX RTMR fixture ---------------------------------------------------------------
