@@ -64,6 +64,10 @@ int load_bool(struct load_ctx *c, const struct ynode *n, const char *what, bool 
 int load_uint(struct load_ctx *c, const struct ynode *n, const char *what, uint64_t max,
               uint64_t *ret);
 
+/* A plain decimal integer, optionally negative ("-998"), in [min, max] (min < 0). */
+int load_int(struct load_ctx *c, const struct ynode *n, const char *what, int64_t min,
+             int64_t max, int64_t *ret);
+
 /* One of words (NULL-terminated); *ret is its index. */
 int load_enum(struct load_ctx *c, const struct ynode *n, const char *what,
               const char *const *words, unsigned *ret);

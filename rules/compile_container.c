@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "agent_api.h"
 #include "compile.h"
 #include "policy_state.h"
 
@@ -15,12 +16,14 @@ static const char *const container_keys[] = {
         "env",          "cwd",       "user",      "capabilities", "no_new_privileges",
         "terminal",     "privileged", "readonly_root", "mounts",  "storages",    "devices",
         "sysctls",      "namespaces", "annotations", "hooks",     "seccomp",     "exec",
-        "streams",      "apparmor_profile", NULL,
+        "streams",      "apparmor_profile", "oom_score_adj", "rlimits", "hostname",
+        "resources",    "stdio_ports", NULL,
 };
 static const char *const exec_keys[] = { "id",   "reason",       "argv",
                                          "terminal", "user",     "env",
                                          "cwd",  "capabilities", "no_new_privileges",
-                                         "streams", "apparmor_profile", NULL };
+                                         "streams", "apparmor_profile", "oom_score_adj",
+                                         "rlimits", NULL };
 static const char *const check_names[_CONTAINER_CHECK_MAX] = {
         [CHECK_CONTAINER_ID] = "container-id", [CHECK_IMAGE] = "image",
         [CHECK_ROOT] = "root",                 [CHECK_ARGS] = "args",
@@ -28,7 +31,9 @@ static const char *const check_names[_CONTAINER_CHECK_MAX] = {
         [CHECK_USER] = "user",                 [CHECK_CAPABILITIES] = "capabilities",
         [CHECK_NO_NEW_PRIVILEGES] = "no_new_privileges",
         [CHECK_TERMINAL] = "terminal",         [CHECK_PROCESS] = "process",
-        [CHECK_APPARMOR] = "apparmor",
+        [CHECK_APPARMOR] = "apparmor",         [CHECK_OOM_SCORE_ADJ] = "oom_score_adj",
+        [CHECK_RLIMITS] = "rlimits",           [CHECK_HOSTNAME] = "hostname",
+        [CHECK_RESOURCES] = "resources",       [CHECK_IO] = "io",
         [CHECK_PRIVILEGED] = "privileged",     [CHECK_MOUNTS] = "mounts",
         [CHECK_STORAGES] = "storages",         [CHECK_DEVICES] = "devices",
         [CHECK_SYSCTLS] = "sysctls",           [CHECK_NAMESPACES] = "namespaces",
@@ -52,6 +57,11 @@ static const char *const check_reasons[_CONTAINER_CHECK_MAX] = {
         [CHECK_TERMINAL] = "the terminal setting differs from the policy's",
         [CHECK_PROCESS] = "the process carries a user name or an SELinux label",
         [CHECK_APPARMOR] = "the AppArmor profile is not the one the policy names",
+        [CHECK_OOM_SCORE_ADJ] = "the OOM score adjustment is outside the policy's",
+        [CHECK_RLIMITS] = "a resource limit (rlimit) is not allowed by the policy",
+        [CHECK_HOSTNAME] = "the hostname differs from the policy's",
+        [CHECK_RESOURCES] = "a cgroup resource setting is not allowed by the policy",
+        [CHECK_IO] = "the process's exec id is not its own, or its stdio would bypass ccgate over host vsock ports",
         [CHECK_PRIVILEGED] = "the container would be privileged",
         [CHECK_MOUNTS] = "a mount is not allowed by the policy",
         [CHECK_STORAGES] = "a storage is not allowed by the policy",
@@ -276,6 +286,49 @@ static int seccomp_load(struct load_ctx *c, const struct ynode *n, struct contai
         return 0;
 }
 
+/* `resources:` {"Memory.Limit": matcher, ...}: paths into LinuxResources, Devices aside
+ * (that is `devices:`'s), each naming a number, string or bool. */
+static int resources_load(struct load_ctx *c, struct policy *p, const struct ynode *n,
+                          struct container_rule *cr)
+{
+        const ProtobufCMessageDescriptor *d = NULL;
+        const struct agent_method *m = agent_method_get(AGENT_CREATE_CONTAINER);
+        struct pb_path at;
+        size_t bad;
+        int r = load_check_map(c, n, "\"resources\"", NULL);
+
+        if (r < 0)
+                return r;
+        if (m && m->request && pb_path_resolve(m->request, "OCI.Linux.Resources", &at, &bad) == 0)
+                d = at.f[at.n - 1]->descriptor;
+        if (!d)
+                return load_error(c, n, "the agent API has no OCI.Linux.Resources");
+        cr->resources = pool_alloc_array(c->pool, n->n ? n->n : 1, sizeof(*cr->resources));
+        if (!cr->resources)
+                return load_nomem(c);
+        for (size_t i = 0; i < n->n; i++) {
+                struct resource_rule *rr = &cr->resources[i];
+                const struct ynode *k = n->keys[i];
+
+                rr->path_text = pool_strndup(c->pool, k->value, k->len);
+                if (!rr->path_text)
+                        return load_nomem(c);
+                if (pb_path_resolve(d, rr->path_text, &rr->path, &bad) < 0 ||
+                    !pb_field_is_text(rr->path.f[rr->path.n - 1]))
+                        return load_error(c, k, "\"%s\" is not a number, string or bool field of "
+                                          "OCI.Linux.Resources (such as Memory.Limit, CPU.Shares)",
+                                          rr->path_text);
+                if (strcmp(rr->path.f[0]->name, "Devices") == 0)
+                        return load_error(c, k, "Resources.Devices is decided by \"devices\", "
+                                          "not \"resources\"");
+                r = match_load(c, &p->match, n->items[i], "a resources value", &rr->value);
+                if (r < 0)
+                        return r;
+        }
+        cr->n_resources = n->n;
+        return 0;
+}
+
 static int bool_key(struct load_ctx *c, const struct ynode *n, const char *key, bool *ret)
 {
         const struct ynode *v = ytree_get(n, key);
@@ -323,7 +376,14 @@ static int container_specific_load(struct load_ctx *c, struct policy *p, const s
         int r;
 
         if ((r = bool_key(c, n, "privileged", &cr->privileged)) < 0 ||
-            (r = bool_key(c, n, "readonly_root", &cr->readonly_root)) < 0)
+            (r = bool_key(c, n, "readonly_root", &cr->readonly_root)) < 0 ||
+            (r = bool_key(c, n, "stdio_ports", &cr->stdio_ports)) < 0)
+                return r;
+        cr->hostname = (struct matcher){ .kind = MATCH_EXACT, .text = "", .len = 0 };
+        if ((v = ytree_get(n, "hostname")) &&
+            (r = match_load(c, &p->match, v, "\"hostname\"", &cr->hostname)) < 0)
+                return r;
+        if ((v = ytree_get(n, "resources")) && (r = resources_load(c, p, v, cr)) < 0)
                 return r;
         if ((v = ytree_get(n, "mounts")) && (r = mounts_load(c, p, v, cr)) < 0)
                 return r;
@@ -372,6 +432,8 @@ static int exec_load(struct load_ctx *c, struct policy *p, const struct ynode *n
         er->proc.argv = NULL;
         er->proc.n_argv = 0;
         er->proc.terminal = false;
+        /* The Go shim's exec'd processes carry no OOMScoreAdj (runtime-rs's the container's). */
+        er->proc.oom_or_unset = true;
         r = process_load(c, p, n, "argv", &er->proc);
         if (r < 0)
                 return r;
@@ -418,6 +480,9 @@ static int container_load(struct load_ctx *c, struct policy *p, const struct yno
                 return load_error(c, ytree_get(n, "image"),
                                   "the image must be pinned by digest: NAME@sha256:<64 hex digits>");
         process_defaults(&cr->proc);
+        /* kata's genpolicy requires Linux.Seccomp to be absent (CoCo's configurations set
+         * disable_guest_seccomp): a profile is checked only where the policy asks for one. */
+        cr->seccomp = SECCOMP_NONE;
         if ((r = process_load(c, p, n, "args", &cr->proc)) < 0 ||
             (r = container_specific_load(c, p, n, cr)) < 0 ||
             (r = checks_build(c, ytree_get(n, "id"), cr)) < 0 ||

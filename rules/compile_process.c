@@ -221,6 +221,67 @@ static int cap_list_load(struct load_ctx *c, const struct ynode *n, const char *
         return 0;
 }
 
+/* `oom_score_adj:` N, or {min: N, max: N}, within the kernel's [-1000, 1000]. */
+static int oom_load(struct load_ctx *c, const struct ynode *n, struct process_rule *proc)
+{
+        static const char *const keys[] = { "min", "max", NULL };
+        int r;
+
+        proc->oom_or_unset = false;
+        if (n->type == YNODE_SCALAR) {
+                r = load_int(c, n, "\"oom_score_adj\"", -1000, 1000, &proc->oom_min);
+                proc->oom_max = proc->oom_min;
+                return r;
+        }
+        r = load_check_map(c, n, "\"oom_score_adj\"", keys);
+        if (r < 0)
+                return r;
+        if (!ytree_get(n, "min") || !ytree_get(n, "max"))
+                return load_error(c, n, "missing \"%s\" in \"oom_score_adj\"",
+                                  ytree_get(n, "min") ? "max" : "min");
+        if ((r = load_int(c, ytree_get(n, "min"), "\"min\"", -1000, 1000, &proc->oom_min)) < 0 ||
+            (r = load_int(c, ytree_get(n, "max"), "\"max\"", -1000, 1000, &proc->oom_max)) < 0)
+                return r;
+        if (proc->oom_min > proc->oom_max)
+                return load_error(c, n, "\"oom_score_adj\": min is above max");
+        return 0;
+}
+
+/* `rlimits:` [{type: RLIMIT_X, hard: N, soft: N}]: the only rlimits the process may get. */
+static int rlimits_load(struct load_ctx *c, const struct ynode *n, struct process_rule *proc)
+{
+        static const char *const keys[] = { "type", "hard", "soft", NULL };
+        int r = load_check_seq(c, n, "\"rlimits\"");
+
+        if (r < 0)
+                return r;
+        proc->rlimits = pool_alloc_array(c->pool, n->n ? n->n : 1, sizeof(*proc->rlimits));
+        if (!proc->rlimits)
+                return load_nomem(c);
+        for (size_t i = 0; i < n->n; i++) {
+                const struct ynode *m = n->items[i];
+                struct rlimit_rule *rl = &proc->rlimits[i];
+
+                r = load_check_map(c, m, "an rlimit", keys);
+                if (r < 0)
+                        return r;
+                for (unsigned k = 0; k < 3; k++)
+                        if (!ytree_get(m, keys[k]))
+                                return load_error(c, m, "missing \"%s\" in an rlimit", keys[k]);
+                if ((r = load_string(c, ytree_get(m, "type"), "\"type\"", &rl->type)) < 0 ||
+                    (r = load_uint(c, ytree_get(m, "hard"), "\"hard\"", UINT64_MAX, &rl->hard)) < 0 ||
+                    (r = load_uint(c, ytree_get(m, "soft"), "\"soft\"", UINT64_MAX, &rl->soft)) < 0)
+                        return r;
+                if (strncmp(rl->type, "RLIMIT_", 7) != 0)
+                        return load_error(c, ytree_get(m, "type"),
+                                          "an rlimit type is RLIMIT_<NAME>, found \"%s\"", rl->type);
+                if (rl->soft > rl->hard)
+                        return load_error(c, m, "an rlimit's soft limit is above its hard limit");
+        }
+        proc->n_rlimits = n->n;
+        return 0;
+}
+
 /* A list (bounding, effective and permitted; inheritable and ambient stay empty)
  * or a mapping per set (absent sets are empty). */
 static int caps_load(struct load_ctx *c, const struct ynode *n, struct process_rule *proc)
@@ -293,6 +354,10 @@ int process_load(struct load_ctx *c, struct policy *p, const struct ynode *n,
          * name containerd gives every container is allowed only as the policy spells it. */
         if ((v = ytree_get(n, "apparmor_profile")) &&
             (r = load_string(c, v, "\"apparmor_profile\"", &proc->apparmor_profile)) < 0)
+                return r;
+        if ((v = ytree_get(n, "oom_score_adj")) && (r = oom_load(c, v, proc)) < 0)
+                return r;
+        if ((v = ytree_get(n, "rlimits")) && (r = rlimits_load(c, v, proc)) < 0)
                 return r;
         return 0;
 }

@@ -52,7 +52,7 @@ static size_t join_words(char *buf, size_t len, const char *const *words)
 int load_check_map(struct load_ctx *c, const struct ynode *n, const char *what,
                    const char *const *allowed)
 {
-        char list[256];
+        char list[448]; /* a container's keys, within policy_error's 512 */
 
         if (n->type != YNODE_MAP)
                 return load_error(c, n, "expected a mapping for %s, found %s", what,
@@ -171,6 +171,33 @@ int load_uint(struct load_ctx *c, const struct ynode *n, const char *what, uint6
                 return load_error(c, n, "%s is too large (at most %llu)", what,
                                   (unsigned long long)max);
         *ret = v;
+        return 0;
+}
+
+int load_int(struct load_ctx *c, const struct ynode *n, const char *what, int64_t min,
+             int64_t max, int64_t *ret)
+{
+        struct ynode abs;
+        uint64_t v;
+        bool neg;
+        int r;
+
+        if (n->type != YNODE_SCALAR || !n->plain)
+                return load_error(c, n, "expected a number for %s", what);
+        neg = n->len > 1 && n->value[0] == '-';
+        abs = *n;
+        if (neg) {
+                abs.value++;
+                abs.len--;
+        }
+        r = load_uint(c, &abs, what, UINT64_MAX, &v);
+        if (r < 0)
+                return r;
+        if ((neg && (v == 0 || v > (uint64_t)-(min + 1) + 1)) || (!neg && v > (uint64_t)max) ||
+            (neg ? -(int64_t)(v - 1) - 1 : (int64_t)v) < min)
+                return load_error(c, n, "%s must be within [%lld, %lld]", what, (long long)min,
+                                  (long long)max);
+        *ret = neg ? -(int64_t)(v - 1) - 1 : (int64_t)v;
         return 0;
 }
 

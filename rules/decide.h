@@ -46,6 +46,13 @@ void container_decide_exec(const struct policy *p, const struct policy_state *s,
 int process_check(const struct policy *p, const struct process_rule *rule,
                   const ProtobufCMessage *proc);
 
+/* ---- Linux.Resources (decide_resources.c) ---- */
+
+/* Every setting of resources (a LinuxResources; NULL: none) other than Devices that is
+ * not its proto3 default matches one of cr's `resources:` rules. */
+bool resources_ok(const struct policy *p, const struct container_rule *cr,
+                  const ProtobufCMessage *resources);
+
 /* ---- CopyFile (decide_copy_file.c) ----
  * The host writes files into the guest (kata copies resolv.conf, hostname,
  * service account tokens this way when there is no shared filesystem). The

@@ -83,6 +83,20 @@ int container_schema_check(const char **ret_missing)
                 { AGENT_CREATE_CONTAINER, "OCI.Linux.ReadonlyPaths" },
                 { AGENT_CREATE_CONTAINER, "OCI.Linux.MountLabel" },
                 { AGENT_CREATE_CONTAINER, "OCI.Linux.IntelRdt" },
+                { AGENT_CREATE_CONTAINER, "OCI.Linux.Resources.Memory.Limit" },
+                { AGENT_CREATE_CONTAINER, "OCI.Hostname" },
+                { AGENT_CREATE_CONTAINER, "OCI.Solaris" },
+                { AGENT_CREATE_CONTAINER, "OCI.Windows" },
+                { AGENT_CREATE_CONTAINER, "OCI.Process.OOMScoreAdj" },
+                { AGENT_CREATE_CONTAINER, "OCI.Process.Rlimits.Hard" },
+                { AGENT_CREATE_CONTAINER, "OCI.Process.ConsoleSize" },
+                { AGENT_CREATE_CONTAINER, "exec_id" },
+                { AGENT_CREATE_CONTAINER, "stdin_port" },
+                { AGENT_CREATE_CONTAINER, "stdout_port" },
+                { AGENT_CREATE_CONTAINER, "stderr_port" },
+                { AGENT_EXEC_PROCESS, "stdin_port" },
+                { AGENT_EXEC_PROCESS, "stdout_port" },
+                { AGENT_EXEC_PROCESS, "stderr_port" },
                 { AGENT_EXEC_PROCESS, "exec_id" },
                 { AGENT_EXEC_PROCESS, "string_user" },
                 { AGENT_EXEC_PROCESS, "process.Args" },
@@ -373,7 +387,8 @@ static int linux_check(const struct policy *p, const struct container_rule *cr,
          * by the host (a shared rootfs would carry the container's mounts out). */
         if (pb_count_of(linux_, "UIDMappings") || pb_count_of(linux_, "GIDMappings") ||
             pb_str_of(linux_, "MountLabel", 0)[0] || pb_str_of(linux_, "RootfsPropagation", 0)[0] ||
-            pb_msg_of(linux_, "IntelRdt", 0) ||
+            pb_msg_of(linux_, "IntelRdt", 0) || pb_msg_of(oci, "Solaris", 0) ||
+            pb_msg_of(oci, "Windows", 0) ||
             pb_count_of(req, "shared_mounts") || pb_msg_of(req, "string_user", 0))
                 return CHECK_LINUX;
         if (!cr->privileged &&
@@ -440,6 +455,18 @@ static bool cgroups_path_ok(const char *path, const char *container_id)
         return strcmp(s, container_id) == 0;
 }
 
+/*
+ * With the agent's passfd I/O, nonzero stdin/stdout/stderr ports make it take the
+ * process's stdio from host vsock connections: output and input around ccgate
+ * and its stream rules. Only a policy that says stdio_ports may allow that.
+ */
+static bool stdio_ports_ok(const struct container_rule *cr, const ProtobufCMessage *req)
+{
+        return cr->stdio_ports || (pb_uint_of(req, "stdin_port", 0) == 0 &&
+                                   pb_uint_of(req, "stdout_port", 0) == 0 &&
+                                   pb_uint_of(req, "stderr_port", 0) == 0);
+}
+
 /* The first failing check of req against cr, or -1. */
 static int container_check(const struct policy *p, const struct container_rule *cr,
                            const ProtobufCMessage *req, const ProtobufCMessage *oci,
@@ -447,6 +474,7 @@ static int container_check(const struct policy *p, const struct container_rule *
 {
         const ProtobufCMessage *root = pb_msg_of(oci, "Root", 0);
         char root_path[sizeof("/run/kata-containers//rootfs") + POLICY_ID_MAX];
+        const char *eid;
         size_t n;
         int k;
 
@@ -468,6 +496,15 @@ static int container_check(const struct policy *p, const struct container_rule *
         if ((k = storages_check(p, cr, req)) >= 0 || (k = annotations_check(p, cr, oci)) >= 0 ||
             (k = hooks_check(p, cr, oci)) >= 0 || (k = linux_check(p, cr, req, oci)) >= 0)
                 return k;
+        /* The init process is the container's own: later requests name it by the
+         * container id or "" (policy_state), never by another exec id. */
+        eid = pb_str_of(req, "exec_id", 0);
+        if ((eid[0] && strcmp(eid, container_id) != 0) || !stdio_ports_ok(cr, req))
+                return CHECK_IO;
+        if (!match_cstr(&p->match, &cr->hostname, pb_str_of(oci, "Hostname", 0)))
+                return CHECK_HOSTNAME;
+        if (!resources_ok(p, cr, pb_msg_of(pb_msg_of(oci, "Linux", 0), "Resources", 0)))
+                return CHECK_RESOURCES;
         return -1;
 }
 
@@ -557,6 +594,8 @@ void container_decide_exec(const struct policy *p, const struct policy_state *s,
 
         if (pb_msg_of(req, "string_user", 0))
                 { set_rule(d, &cr->checks[CHECK_PROCESS]); return; }
+        if (!stdio_ports_ok(cr, req))
+                { set_rule(d, &cr->checks[CHECK_IO]); return; }
         for (uint32_t i = cr->first_exec; i < cr->first_exec + cr->n_execs; i++)
                 if (process_check(p, &p->execs[i].proc, proc) < 0) {
                         d->effect.entry = i;

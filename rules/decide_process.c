@@ -67,11 +67,32 @@ static bool caps_ok(const struct process_rule *rule, const ProtobufCMessage *pro
         return true;
 }
 
+/* Every rlimit of the process is one the rule lists, type and both limits. */
+static bool rlimits_ok(const struct process_rule *rule, const ProtobufCMessage *proc)
+{
+        size_t n = pb_count_of(proc, "Rlimits");
+
+        for (size_t i = 0; i < n; i++) {
+                const ProtobufCMessage *rl = pb_msg_of(proc, "Rlimits", i);
+                const char *type = pb_str_of(rl, "Type", 0);
+                uint64_t hard = pb_uint_of(rl, "Hard", 0), soft = pb_uint_of(rl, "Soft", 0);
+                bool ok = false;
+
+                for (size_t j = 0; j < rule->n_rlimits && !ok; j++)
+                        ok = strcmp(rule->rlimits[j].type, type) == 0 &&
+                             rule->rlimits[j].hard == hard && rule->rlimits[j].soft == soft;
+                if (!ok)
+                        return false;
+        }
+        return true;
+}
+
 int process_check(const struct policy *p, const struct process_rule *rule,
                   const ProtobufCMessage *proc)
 {
         size_t n_args = pb_count_of(proc, "Args");
         const char *apparmor;
+        int64_t oom;
 
         if (!proc)
                 return CHECK_PROCESS;
@@ -92,6 +113,9 @@ int process_check(const struct policy *p, const struct process_rule *rule,
                 return CHECK_NO_NEW_PRIVILEGES;
         if (!!pb_uint_of(proc, "Terminal", 0) != rule->terminal)
                 return CHECK_TERMINAL;
+        /* A console size means a terminal; without one the host has no business sizing it. */
+        if (!rule->terminal && pb_msg_of(proc, "ConsoleSize", 0))
+                return CHECK_TERMINAL;
         /* Names resolved or labels chosen by the host are not the tenant's. */
         if (pb_str_of(pb_msg_of(proc, "User", 0), "Username", 0)[0] ||
             pb_str_of(proc, "SelinuxLabel", 0)[0])
@@ -100,5 +124,11 @@ int process_check(const struct policy *p, const struct process_rule *rule,
         apparmor = pb_str_of(proc, "ApparmorProfile", 0);
         if (apparmor[0] && strcmp(apparmor, rule->apparmor_profile) != 0)
                 return CHECK_APPARMOR;
+        /* 0 is unset to the agent (kata trans.rs): it leaves oom_score_adj alone. */
+        oom = pb_int_of(proc, "OOMScoreAdj", 0);
+        if (!(oom == 0 && rule->oom_or_unset) && (oom < rule->oom_min || oom > rule->oom_max))
+                return CHECK_OOM_SCORE_ADJ;
+        if (!rlimits_ok(rule, proc))
+                return CHECK_RLIMITS;
         return -1;
 }

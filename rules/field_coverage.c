@@ -11,13 +11,12 @@
         "decided as a whole: the generated policies do not allow it (default deny or an " \
         "explicit deny); a policy that allows it allows every value unless it adds "      \
         "`fields:` matchers"
-#define NOT_YET_18                                                                        \
-        "not checked yet (issue 18 item 5): the agent applies it to the container's or "  \
-        "process's resources and I/O"
 #define RESOURCES                                                                         \
-        "cgroup limits of the container (CPU, memory, pids, block I/O, hugepages, net "   \
-        "class): the host sizes the pod and can starve it anyway; they give no access "   \
-        "(issue 18 item 5 may pin them)"
+        "presence alone: an empty message sets nothing (kata's trans.rs turns 0 and \"\" "  \
+        "into None); every setting in it is checked by the container's `resources:`"
+#define DEVICE_RULES                                                                      \
+        "a device cgroup rule's type, numbers and access: a deny rule only takes access "  \
+        "away, and any allow rule is refused unless the container lists devices"
 #define NOT_YET_NET                                                                       \
         "not checked yet (issue 18 item 3): the address family, route flags and MTU the " \
         "agent sets on the pod's link"
@@ -73,94 +72,26 @@ const struct field_unchecked field_unchecked[] = {
 
         /* Ignored by kata's agent. */
         { "CreateContainerRequest.OCI.Version", "the runtime-spec version string: the agent only reports it back in the container's state (rustjail container.rs oci_state), which hooks read, and every hook is checked" },
-        { "CreateContainerRequest.OCI.Solaris", "the agent is Linux only and ignores it" },
-        { "CreateContainerRequest.OCI.Solaris.dummy", "the agent is Linux only and ignores it" },
-        { "CreateContainerRequest.OCI.Windows", "the agent is Linux only and ignores it" },
-        { "CreateContainerRequest.OCI.Windows.dummy", "the agent is Linux only and ignores it" },
 
-        /* CreateContainer and ExecProcess fields of issue 18 item 5 (the `containers` work). */
-        { "CreateContainerRequest.exec_id", NOT_YET_18 },
-        { "CreateContainerRequest.OCI.Process.ConsoleSize", NOT_YET_18 },
-        { "CreateContainerRequest.OCI.Process.ConsoleSize.Height", NOT_YET_18 },
-        { "CreateContainerRequest.OCI.Process.ConsoleSize.Width", NOT_YET_18 },
-        { "CreateContainerRequest.OCI.Process.Rlimits", NOT_YET_18 },
-        { "CreateContainerRequest.OCI.Process.Rlimits.Type", NOT_YET_18 },
-        { "CreateContainerRequest.OCI.Process.Rlimits.Hard", NOT_YET_18 },
-        { "CreateContainerRequest.OCI.Process.Rlimits.Soft", NOT_YET_18 },
-        { "CreateContainerRequest.OCI.Process.OOMScoreAdj", NOT_YET_18 },
-        { "CreateContainerRequest.OCI.Hostname", NOT_YET_18 },
-        { "CreateContainerRequest.stdin_port", NOT_YET_18 },
-        { "CreateContainerRequest.stdout_port", NOT_YET_18 },
-        { "CreateContainerRequest.stderr_port", NOT_YET_18 },
-        { "ExecProcessRequest.process.ConsoleSize", NOT_YET_18 },
-        { "ExecProcessRequest.process.ConsoleSize.Height", NOT_YET_18 },
-        { "ExecProcessRequest.process.ConsoleSize.Width", NOT_YET_18 },
-        { "ExecProcessRequest.process.Rlimits", NOT_YET_18 },
-        { "ExecProcessRequest.process.Rlimits.Type", NOT_YET_18 },
-        { "ExecProcessRequest.process.Rlimits.Hard", NOT_YET_18 },
-        { "ExecProcessRequest.process.Rlimits.Soft", NOT_YET_18 },
-        { "ExecProcessRequest.process.OOMScoreAdj", NOT_YET_18 },
-        { "ExecProcessRequest.stdin_port", NOT_YET_18 },
-        { "ExecProcessRequest.stdout_port", NOT_YET_18 },
-        { "ExecProcessRequest.stderr_port", NOT_YET_18 },
-
-        /* Linux.Resources of CreateContainer: only device cgroup "allow" rules are checked. */
+        /* Linux.Resources of CreateContainer: settings by `resources:`, device rules by `devices:`. */
         { "CreateContainerRequest.OCI.Linux.Resources", RESOURCES },
         { "CreateContainerRequest.OCI.Linux.Resources.Devices", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Devices.Type", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Devices.Major", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Devices.Minor", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Devices.Access", RESOURCES },
+        { "CreateContainerRequest.OCI.Linux.Resources.Devices.Type", DEVICE_RULES },
+        { "CreateContainerRequest.OCI.Linux.Resources.Devices.Major", DEVICE_RULES },
+        { "CreateContainerRequest.OCI.Linux.Resources.Devices.Minor", DEVICE_RULES },
+        { "CreateContainerRequest.OCI.Linux.Resources.Devices.Access", DEVICE_RULES },
         { "CreateContainerRequest.OCI.Linux.Resources.Memory", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Memory.Limit", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Memory.Reservation", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Memory.Swap", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Memory.Kernel", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Memory.KernelTCP", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Memory.Swappiness", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Memory.DisableOOMKiller", RESOURCES },
         { "CreateContainerRequest.OCI.Linux.Resources.CPU", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.CPU.Shares", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.CPU.Quota", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.CPU.Period", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.CPU.RealtimeRuntime", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.CPU.RealtimePeriod", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.CPU.Cpus", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.CPU.Mems", RESOURCES },
         { "CreateContainerRequest.OCI.Linux.Resources.Pids", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Pids.Limit", RESOURCES },
         { "CreateContainerRequest.OCI.Linux.Resources.BlockIO", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.Weight", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.LeafWeight", RESOURCES },
         { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.WeightDevice", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.WeightDevice.Major", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.WeightDevice.Minor", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.WeightDevice.Weight", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.WeightDevice.LeafWeight", RESOURCES },
         { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleReadBpsDevice", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleReadBpsDevice.Major", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleReadBpsDevice.Minor", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleReadBpsDevice.Rate", RESOURCES },
         { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleWriteBpsDevice", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleWriteBpsDevice.Major", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleWriteBpsDevice.Minor", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleWriteBpsDevice.Rate", RESOURCES },
         { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleReadIOPSDevice", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleReadIOPSDevice.Major", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleReadIOPSDevice.Minor", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleReadIOPSDevice.Rate", RESOURCES },
         { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleWriteIOPSDevice", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleWriteIOPSDevice.Major", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleWriteIOPSDevice.Minor", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.BlockIO.ThrottleWriteIOPSDevice.Rate", RESOURCES },
         { "CreateContainerRequest.OCI.Linux.Resources.HugepageLimits", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.HugepageLimits.Pagesize", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.HugepageLimits.Limit", RESOURCES },
         { "CreateContainerRequest.OCI.Linux.Resources.Network", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Network.ClassID", RESOURCES },
         { "CreateContainerRequest.OCI.Linux.Resources.Network.Priorities", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Network.Priorities.Name", RESOURCES },
-        { "CreateContainerRequest.OCI.Linux.Resources.Network.Priorities.Priority", RESOURCES },
 
         /* Storage fields of issue 18 item 4. */
         { "CreateContainerRequest.storages.fs_group", NOT_YET_STORAGE },

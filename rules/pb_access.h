@@ -118,3 +118,10 @@ static inline uint64_t pb_uint_of(const ProtobufCMessage *m, const char *name, s
 
         return f ? pb_uint(m, f, i) : 0;
 }
+
+static inline int64_t pb_int_of(const ProtobufCMessage *m, const char *name, size_t i)
+{
+        const ProtobufCFieldDescriptor *f = pb_field_of(m, name);
+
+        return f ? pb_int(m, f, i) : 0;
+}

@@ -62,6 +62,12 @@ enum cap_set {
         _CAP_SET_INVALID = -22,
 };
 
+/* One `rlimits:` entry: a POSIX rlimit the process may get, exactly. */
+struct rlimit_rule {
+        const char *type; /* "RLIMIT_NOFILE" */
+        uint64_t hard, soft;
+};
+
 /* What a process (a container's or an exec'd one) may look like. */
 struct process_rule {
         struct matcher *argv;
@@ -76,6 +82,17 @@ struct process_rule {
         bool terminal;
         bool no_new_privileges; /* required */
         const char *apparmor_profile; /* the one profile name allowed besides none ("") */
+        int64_t oom_min, oom_max;     /* OOMScoreAdj within [min, max] */
+        bool oom_or_unset;            /* or 0 (an exec the Go shim sends without one) */
+        struct rlimit_rule *rlimits;  /* each of the process's rlimits must be one of these */
+        size_t n_rlimits;
+};
+
+/* One `resources:` entry: a field of Linux.Resources (other than Devices) and its values. */
+struct resource_rule {
+        const char *path_text; /* "Memory.Limit" */
+        struct pb_path path;   /* resolved against LinuxResources */
+        struct matcher value;
 };
 
 enum stream_kind {
@@ -154,6 +171,11 @@ enum container_check {
         CHECK_TERMINAL,
         CHECK_PROCESS,
         CHECK_APPARMOR,
+        CHECK_OOM_SCORE_ADJ,
+        CHECK_RLIMITS,
+        CHECK_HOSTNAME,
+        CHECK_RESOURCES,
+        CHECK_IO,
         CHECK_PRIVILEGED,
         CHECK_MOUNTS,
         CHECK_STORAGES,
@@ -205,6 +227,10 @@ struct container_rule {
         const char *seccomp_default_action;
         struct string_set seccomp_syscalls; /* allowed by SCMP_ACT_ALLOW rules */
         uint32_t first_exec, n_execs;       /* its exec rules in policy->execs */
+        struct matcher hostname;            /* OCI.Hostname */
+        struct resource_rule *resources;    /* Linux.Resources, Devices aside */
+        size_t n_resources;
+        bool stdio_ports;                   /* host vsock ports for stdio (passfd I/O) allowed */
         struct policy_rule streams[_STREAM_KIND_MAX];
         struct policy_rule checks[_CONTAINER_CHECK_MAX]; /* denials */
 };

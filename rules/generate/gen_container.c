@@ -428,6 +428,7 @@ static int container_build(struct gen_ctx *c, const struct gnode *cn, const char
             (r = gen_common_annotations(c, gc, &cap_ann)) < 0 ||
             (r = kubelet_annotations(c, cn, path, gc, &cap_ann)) < 0 ||
             (r = gen_security_profiles(c, sc, psc, path, gc)) < 0 ||
+            (r = gen_container_resources(c, cn, path, gc)) < 0 ||
             (r = execs_of(c, cn, path, env, gc)) < 0)
                 return r;
         gc->namespaces = c->rt->container_namespaces.v;

@@ -183,6 +183,26 @@ static void part_flags(struct gtext *t, const struct gen_container *gc)
         }
 }
 
+static void kv_map(struct gtext *t, const char *key, const struct gen_kv *v, size_t n);
+
+static void part_limits(struct gtext *t, const struct gen_container *gc)
+{
+        if (gc->hostname.kind != GM_NONE) {
+                gtext_puts(t, "    hostname: ");
+                match(t, &gc->hostname);
+                comment(t, gc->hostname_from);
+        }
+        if (gc->has_oom) {
+                if (gc->oom_min == gc->oom_max)
+                        gtext_printf(t, "    oom_score_adj: %lld", (long long)gc->oom_min);
+                else
+                        gtext_printf(t, "    oom_score_adj: {min: %lld, max: %lld}",
+                                     (long long)gc->oom_min, (long long)gc->oom_max);
+                comment(t, gc->oom_from);
+        }
+        kv_map(t, "resources", gc->resources, gc->n_resources);
+}
+
 static void part_namespaces(struct gtext *t, const struct gen_container *gc)
 {
         gtext_puts(t, "    namespaces: ");
@@ -323,7 +343,8 @@ static const struct container_part {
         { "image", part_image },       { "args", part_args },
         { "env", part_env },           { "cwd", part_cwd },
         { "user", part_user },         { "capabilities", part_caps },
-        { "flags", part_flags },       { "namespaces", part_namespaces },
+        { "flags", part_flags },       { "limits", part_limits },
+        { "namespaces", part_namespaces },
         { "mounts", part_mounts },     { "storages", part_storages },
         { "devices", part_devices },
         { "sysctls", part_sysctls },   { "annotations", part_annotations },

@@ -139,6 +139,12 @@ int gen_env_build(struct gen_ctx *c, const struct gnode *cn, const char *path,
 int gen_env_expand(struct gen_ctx *c, const struct gen_envset *env, const char *s, bool static_only,
                    struct gmatch *ret);
 
+/* gen_resources.c: a container's OOM score and cgroup settings from the pod's resources. */
+int gen_container_resources(struct gen_ctx *c, const struct gnode *cn, const char *path,
+                            struct gen_container *gc);
+/* gen_resources.c: the sandbox's hostname, OOM score and shares. */
+int gen_sandbox_resources(struct gen_ctx *c, struct gen_container *gc);
+
 /* gen_volumes.c: the container's mounts, storages and the copies they need. */
 int gen_mounts_build(struct gen_ctx *c, const struct gnode *cn, const char *path,
                      const json_t *image_config, struct gen_container *gc);

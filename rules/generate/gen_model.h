@@ -122,6 +122,13 @@ struct gen_container {
         const char *seccomp_from;
         const char *apparmor_profile; /* the runtime's profile name, or NULL */
         const char *apparmor_from;
+        struct gmatch hostname; /* GM_NONE: none (workload containers) */
+        const char *hostname_from;
+        bool has_oom;
+        int64_t oom_min, oom_max;
+        const char *oom_from;
+        struct gen_kv *resources; /* key: a path into Linux.Resources */
+        size_t n_resources;
         bool streams[_GEN_STREAM_MAX];
         const char *streams_from;
         struct gen_exec *execs;

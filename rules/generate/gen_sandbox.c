@@ -92,7 +92,8 @@ int gen_sandbox_build(struct gen_ctx *c)
         gc->namespaces_from = P(c, "settings runtimes.%s.sandbox_namespaces", c->runtime);
         gc->streams_from = "the pause container has no output";
         if ((r = gen_sandbox_mounts_build(c, gc)) < 0 ||
-            (r = gen_security_profiles(c, NULL, psc, pod->spec_path, gc)) < 0)
+            (r = gen_security_profiles(c, NULL, psc, pod->spec_path, gc)) < 0 ||
+            (r = gen_sandbox_resources(c, gc)) < 0)
                 return r;
         /* Sysctls: containerd's two defaults unless the pod sets them, and the pod's. */
         sys = gnode_get(psc, "sysctls");

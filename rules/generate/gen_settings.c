@@ -75,6 +75,8 @@ static const struct setting table[] = {
         F("containerd.sandbox_args", S_LIST, containerd.sandbox_args),
         F("containerd.sandbox_env", S_LIST, containerd.sandbox_env),
         F("containerd.sandbox_user", S_STR, containerd.sandbox_user),
+        F("containerd.sandbox_oom_score_adj", S_STR, containerd.sandbox_oom_score_adj),
+        F("containerd.sandbox_cpu_shares", S_STR, containerd.sandbox_cpu_shares),
         F("containerd.path_env", S_STR, containerd.path_env),
         F("containerd.default_capabilities", S_LIST, containerd.default_caps),
         F("containerd.privileged_capabilities", S_LIST, containerd.privileged_caps),

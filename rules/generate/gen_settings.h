@@ -56,6 +56,7 @@ struct gen_settings {
         } kata;
         struct {
                 const char *sandbox_image, *sandbox_user, *path_env, *apparmor_profile;
+                const char *sandbox_oom_score_adj, *sandbox_cpu_shares;
                 struct gen_strlist sandbox_args, sandbox_env, default_caps, privileged_caps;
                 struct gen_strlist container_annotations, cgroup_options, cgroup_host_options;
                 struct gen_strlist sandbox_resolv_conf_options;

@@ -308,13 +308,6 @@ static const struct allowed_mutation {
         { "web/go-shim-ipv4.json", 15, "storages[0].driver_options[0]" },
         { "web/go-shim-ipv4.json", 6, "storages[0].driver_options[0]" },
         { "web/go-shim-ipv4.json", 15, "storages[0].fstype" },
-        /* CreateContainer fields never compared (issue 18 item 5). */
-        { "web/go-shim-ipv4.json", 15, "OCI.Process.Rlimits" },
-        { "web/go-shim-ipv4.json", 15, "OCI.Process.OOMScoreAdj" },
-        { "web/go-shim-ipv4.json", 15, "OCI.Hostname" },
-        { "web/go-shim-ipv4.json", 15, "exec_id" },
-        { "web/go-shim-ipv4.json", 15, "stdout_port" },
-        { "web/go-shim-ipv4.json", 15, "OCI.Linux.Resources.Memory" },
         /* A block emptyDir's shared flag (issue 18 item 4). */
         { "sidecar/go-shim-ipv4.json", 15, "storages[1].shared" },
         /* The MAC the CNI picks, and an empty address list (issue 18 item 3). */

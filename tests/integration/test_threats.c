@@ -82,6 +82,12 @@ static const char *threats_dir = "threats";
 #define R_TERMINAL "the terminal setting differs from the policy's"
 #define R_PROCESS "the process carries a user name or an SELinux label"
 #define R_APPARMOR "the AppArmor profile is not the one the policy names"
+#define R_OOM "the OOM score adjustment is outside the policy's"
+#define R_RLIMITS "a resource limit (rlimit) is not allowed by the policy"
+#define R_HOSTNAME "the hostname differs from the policy's"
+#define R_RESOURCES "a cgroup resource setting is not allowed by the policy"
+#define R_IO "the process's exec id is not its own, or its stdio would bypass ccgate over host vsock ports"
+#define R_SECCOMP "the seccomp profile is weaker than the policy requires"
 #define R_PRIVILEGED "the container would be privileged"
 #define R_CGROUPS "the cgroup path is not the container's own under kubepods"
 #define R_MOUNTS "a mount is not allowed by the policy"
@@ -859,7 +865,38 @@ static const struct step swap_web[] = {
           .want = DENY, .rule = c ".annotations", .reason = R_ANNOTATIONS },                     \
         { "in the sandbox's PID namespace", base, .edits = { { "/sandbox_pidns", "true" } },     \
           .want = DENY, .rule = "containers.fields.sandbox_pidns",                              \
-          .reason = R_FIELD("sandbox_pidns") }
+          .reason = R_FIELD("sandbox_pidns") },                                                  \
+        { "core dumps of any size (rlimits)", base,                                              \
+          .edits = { { "/OCI/Process/Rlimits", "[{\"Type\": \"RLIMIT_CORE\", "                 \
+                                               "\"Hard\": \"18446744073709551615\", "               \
+                                               "\"Soft\": \"18446744073709551615\"}]" } },          \
+          .want = DENY, .rule = c ".rlimits", .reason = R_RLIMITS },                             \
+        { "out of the OOM killer's reach", base,                                                 \
+          .edits = { { "/OCI/Process/OOMScoreAdj", "-1000" } },                                  \
+          .want = DENY, .rule = c ".oom_score_adj", .reason = R_OOM },                           \
+        { "a console size without a terminal", base,                                             \
+          .edits = { { "/OCI/Process/ConsoleSize", "{\"Height\": 24, \"Width\": 80}" } },        \
+          .want = DENY, .rule = c ".terminal", .reason = R_TERMINAL },                           \
+        { "another hostname", base, .edits = { { "/OCI/Hostname", Q("db") } },                   \
+          .want = DENY, .rule = c ".hostname", .reason = R_HOSTNAME },                           \
+        { "a memory limit of the host's choice", base,                                           \
+          .edits = { { "/OCI/Linux/Resources/Memory", "{\"Limit\": 4096}" } },                  \
+          .want = DENY, .rule = c ".resources", .reason = R_RESOURCES },                         \
+        { "one process at most (pids limit)", base,                                              \
+          .edits = { { "/OCI/Linux/Resources/Pids", "{\"Limit\": 1}" } },                       \
+          .want = DENY, .rule = c ".resources", .reason = R_RESOURCES },                         \
+        { "a seccomp profile that allows everything", base,                                      \
+          .edits = { { "/OCI/Linux/Seccomp", "{\"DefaultAction\": \"SCMP_ACT_ALLOW\"}" } },     \
+          .want = DENY, .rule = c ".seccomp", .reason = R_SECCOMP },                             \
+        { "the init process under another exec id", base,                                        \
+          .edits = { { "/exec_id", Q("00000000-0000-4000-8000-000000000000") } },                \
+          .want = DENY, .rule = c ".io", .reason = R_IO },                                       \
+        { "stdout over a host vsock port (passfd I/O)", base,                                    \
+          .edits = { { "/stdout_port", "1025" } },                                               \
+          .want = DENY, .rule = c ".io", .reason = R_IO },                                       \
+        { "stdin from a host vsock port (passfd I/O)", base,                                     \
+          .edits = { { "/stdin_port", "1026" } },                                                \
+          .want = DENY, .rule = c ".io", .reason = R_IO }
 static const struct step spec_locked[] = {
         { "another image", "locked/33-other-image",
           .want = DENY, .rule = "worker.image", .reason = R_IMAGE },
@@ -938,6 +975,12 @@ static const struct step spec_web[] = {
         { "the pod's sandbox", ex "/01-create-sandbox", .want = ALLOW, .rule = "sandbox" },      \
         { "a second sandbox in the same VM", ex "/01-create-sandbox",                            \
           .want = DENY, .rule = "sandbox-once", .reason = R_SANDBOX_ONCE },                      \
+        { "the pause container with another hostname", ex "/02-create-pause",                   \
+          .edits = { { "/OCI/Hostname", Q("db") } },                                             \
+          .want = DENY, .rule = "sandbox:pause.hostname", .reason = R_HOSTNAME },                        \
+        { "the pause container out of the OOM killer's reach", ex "/02-create-pause",            \
+          .edits = { { "/OCI/Process/OOMScoreAdj", "-1000" } },                                  \
+          .want = DENY, .rule = "sandbox:pause.oom_score_adj", .reason = R_OOM },                        \
         { "the pause container", ex "/02-create-pause", .want = ALLOW, .rule = "sandbox:pause" },        \
         { "a second pause container", ex "/02-create-pause",                                     \
           .edits = { { "/container_id", Q(SB2) }, { "/exec_id", Q(SB2) },                        \

@@ -101,7 +101,8 @@ static const struct bad_policy bad_policies[] = {
           "3:128: unknown key \"colour\" in a container; expected one of: name, sandbox, id, "
           "reason, image, args, env, cwd, user, capabilities, no_new_privileges, terminal, "
           "privileged, readonly_root, mounts, storages, devices, sysctls, namespaces, "
-          "annotations, hooks, seccomp, exec, streams, apparmor_profile" },
+          "annotations, hooks, seccomp, exec, streams, apparmor_profile, oom_score_adj, rlimits, "
+          "hostname, resources, stdio_ports" },
         { C0 C1 ", args: []}\n",
           "3:128: duplicate key \"args\" (first at line 3)" },
         { C0 "  - {name: a, id: a, reason: r, image: \"i@sha256:"
@@ -111,7 +112,8 @@ static const struct bad_policy bad_policies[] = {
           "3:128: unknown key \"args2\" in a container; expected one of: name, sandbox, id, "
           "reason, image, args, env, cwd, user, capabilities, no_new_privileges, terminal, "
           "privileged, readonly_root, mounts, storages, devices, sysctls, namespaces, "
-          "annotations, hooks, seccomp, exec, streams, apparmor_profile" },
+          "annotations, hooks, seccomp, exec, streams, apparmor_profile, oom_score_adj, rlimits, "
+          "hostname, resources, stdio_ports" },
         { C0 C1 ", env: [FOO]}\n",
           "3:134: expected NAME=value or {name: NAME, value: ...} for an env entry, found "
           "\"FOO\"" },
@@ -249,7 +251,32 @@ static const struct bad_policy bad_policies[] = {
           "tty_resize" },
         { C0 C1 ", exec: [{id: p, reason: r, argv: [x], shell: true}]}\n",
           "3:165: unknown key \"shell\" in an exec entry; expected one of: id, reason, argv, "
-          "terminal, user, env, cwd, capabilities, no_new_privileges, streams, apparmor_profile" },
+          "terminal, user, env, cwd, capabilities, no_new_privileges, streams, apparmor_profile, oom_score_adj, "
+          "rlimits" },
+        { M0 "    oom_score_adj: 1001\n",
+          "8:20: \"oom_score_adj\" must be within [-1000, 1000]" },
+        { M0 "    oom_score_adj: -1001\n",
+          "8:20: \"oom_score_adj\" must be within [-1000, 1000]" },
+        { M0 "    oom_score_adj: {min: 5, max: 2}\n",
+          "8:20: \"oom_score_adj\": min is above max" },
+        { M0 "    oom_score_adj: {min: 5}\n",
+          "8:20: missing \"max\" in \"oom_score_adj\"" },
+        { M0 "    oom_score_adj: --5\n",
+          "8:20: expected a number for \"oom_score_adj\"" },
+        { M0 "    rlimits: [{type: NOFILE, hard: 1, soft: 1}]\n",
+          "8:22: an rlimit type is RLIMIT_<NAME>, found \"NOFILE\"" },
+        { M0 "    rlimits: [{type: RLIMIT_NOFILE, hard: 1, soft: 2}]\n",
+          "8:15: an rlimit's soft limit is above its hard limit" },
+        { M0 "    rlimits: [{type: RLIMIT_NOFILE, hard: 1}]\n",
+          "8:15: missing \"soft\" in an rlimit" },
+        { M0 "    resources: {Memory.Nope: \"1\"}\n",
+          "8:17: \"Memory.Nope\" is not a number, string or bool field of " "OCI.Linux.Resources (such as Memory.Limit, CPU.Shares)" },
+        { M0 "    resources: {Memory: \"1\"}\n",
+          "8:17: \"Memory\" is not a number, string or bool field of " "OCI.Linux.Resources (such as Memory.Limit, CPU.Shares)" },
+        { M0 "    resources: {Devices.Allow: \"true\"}\n",
+          "8:17: Resources.Devices is decided by \"devices\", not \"resources\"" },
+        { M0 "    stdio_ports: yes\n",
+          "8:18: expected true or false for \"stdio_ports\"" },
         { C0 C1 ", cwd: {glob: a}}\n",
           "3:134: unknown key \"glob\" in \"cwd\"; expected one of: regex, one_of" },
         { "version: 1\ncopy_file: [{id: c, reason: r, path: /x, mode: 0644}]\n",
