@@ -330,6 +330,59 @@ static void test_truncation(void **state)
         tmp_remove(&t);
 }
 
+/* Every ASCII byte reads back as it was written, runs cut exactly at the bound. */
+static void test_escaping(void **state)
+{
+        struct tmp t;
+        struct audit_options o;
+        struct audit_log *log = NULL;
+        char ascii[128], reason[AUDIT_REASON_MAX + 8];
+        struct audit_event ev = { .request_name = "SignalProcessRequest", .verdict = VERDICT_DENY,
+                                  .rule_id = "signal", .mode = POLICY_MODE_ENFORCE,
+                                  .method = "SignalProcess", .method_len = 13 };
+        _cleanup_free_ char *buf = NULL;
+        char *lines[8];
+        const char *v;
+        json_t *j;
+
+        (void)state;
+        for (int i = 1; i < 128; i++)
+                ascii[i - 1] = (char)i;
+        ascii[127] = '\0';
+        /* Plain bytes up to one before the bound, then one that escapes, then more. */
+        memset(reason, 'r', sizeof(reason) - 1);
+        reason[AUDIT_REASON_MAX - 1] = '"';
+        reason[sizeof(reason) - 1] = '\0';
+        tmp_make(&t);
+        o = sample_options(t.log, 0);
+        assert_int_equal(audit_open(&o, &log), 0);
+        ev.service = ascii;
+        ev.service_len = 127;
+        ev.reason = "a\\b\x7f\x1f";
+        assert_int_equal(audit_append(log, &ev), 0);
+        ev.service = "grpc.AgentService";
+        ev.service_len = strlen(ev.service);
+        ev.reason = reason;
+        assert_int_equal(audit_append(log, &ev), 0);
+        audit_close(log);
+
+        buf = slurp(t.log, NULL);
+        assert_int_equal(lines_of(buf, lines, 8), 4);
+        assert_non_null(strstr(lines[1], "\\u007f\\u001f"));
+        j = line_json(lines[1]);
+        assert_string_equal(json_string_value(json_object_get(j, "service")), ascii);
+        assert_string_equal(json_string_value(json_object_get(j, "reason")), "a\\b\x7f\x1f");
+        json_decref(j);
+        j = line_json(lines[2]);
+        v = json_string_value(json_object_get(j, "reason"));
+        assert_int_equal(strlen(v), AUDIT_REASON_MAX);
+        assert_int_equal(v[AUDIT_REASON_MAX - 1], '"');
+        assert_int_equal(v[AUDIT_REASON_MAX - 2], 'r');
+        assert_int_equal(json_array_size(json_object_get(j, "truncated")), 1);
+        json_decref(j);
+        tmp_remove(&t);
+}
+
 /* What a caller gets wrong is refused, and nothing is written for it. */
 static void test_bad_events(void **state)
 {
@@ -1161,6 +1214,7 @@ int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_records),     cmocka_unit_test(test_truncation),
+                cmocka_unit_test(test_escaping),
                 cmocka_unit_test(test_bad_events),  cmocka_unit_test(test_open_errors),
                 cmocka_unit_test(test_restart),     cmocka_unit_test(test_tampering),
                 cmocka_unit_test(test_stop),
