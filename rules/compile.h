@@ -98,6 +98,16 @@ int containers_load(struct load_ctx *c, const struct ynode *seq, struct policy *
 /* The `copy_file:` section (compile_copy_file.c). */
 int copy_rules_load(struct load_ctx *c, const struct ynode *seq, struct policy *p);
 
+/* The `sandbox:` section (compile_sandbox.c); without one, its defaults. */
+int sandbox_load(struct load_ctx *c, const struct ynode *map, struct policy *p);
+
+/* The `network:` section (compile_network.c); without one, nothing is allowed. */
+int network_load(struct load_ctx *c, const struct ynode *map, struct policy *p);
+
+/* A `storages:` list (compile_storage.c): containers' and the sandbox's. */
+int storage_rules_load(struct load_ctx *c, struct policy *p, const struct ynode *n,
+                       struct storage_rule **ret, size_t *ret_n);
+
 /* `fields:` of a request rule (compile_fields.c). */
 int fields_load(struct load_ctx *c, const struct ynode *map, const struct agent_method *m,
                 struct request_rule *rr, struct policy *p);

@@ -128,46 +128,6 @@ static int mounts_load(struct load_ctx *c, struct policy *p, const struct ynode 
         return 0;
 }
 
-static int storages_load(struct load_ctx *c, struct policy *p, const struct ynode *n,
-                         struct container_rule *cr)
-{
-        static const char *const keys[] = { "driver",      "source",         "fstype", "options",
-                                            "mount_point", "driver_options", NULL };
-        int r = load_check_seq(c, n, "\"storages\"");
-
-        if (r < 0)
-                return r;
-        cr->storages = pool_alloc_array(c->pool, n->n ? n->n : 1, sizeof(*cr->storages));
-        if (!cr->storages)
-                return load_nomem(c);
-        for (size_t i = 0; i < n->n; i++) {
-                const struct ynode *m = n->items[i], *v;
-                struct storage_rule *sr = &cr->storages[i];
-
-                r = load_check_map(c, m, "a storage", keys);
-                if (r < 0)
-                        return r;
-                for (unsigned k = 0; k < 5; k++)
-                        if (k != 3 && !ytree_get(m, keys[k]))
-                                return load_error(c, m, "missing \"%s\" in a storage", keys[k]);
-                if ((r = load_string(c, ytree_get(m, "driver"), "\"driver\"", &sr->driver)) < 0 ||
-                    (r = match_load(c, &p->match, ytree_get(m, "source"), "\"source\"",
-                                    &sr->source)) < 0 ||
-                    (r = load_string(c, ytree_get(m, "fstype"), "\"fstype\"", &sr->fstype)) < 0 ||
-                    (r = match_load(c, &p->match, ytree_get(m, "mount_point"), "\"mount_point\"",
-                                    &sr->mount_point)) < 0)
-                        return r;
-                if ((v = ytree_get(m, "options")) &&
-                    (r = string_set_load(c, v, "\"options\"", &sr->options)) < 0)
-                        return r;
-                if ((v = ytree_get(m, "driver_options")) &&
-                    (r = string_set_load(c, v, "\"driver_options\"", &sr->driver_options)) < 0)
-                        return r;
-        }
-        cr->n_storages = n->n;
-        return 0;
-}
-
 static int devices_load(struct load_ctx *c, struct policy *p, const struct ynode *n,
                         struct container_rule *cr)
 {
@@ -387,7 +347,8 @@ static int container_specific_load(struct load_ctx *c, struct policy *p, const s
                 return r;
         if ((v = ytree_get(n, "mounts")) && (r = mounts_load(c, p, v, cr)) < 0)
                 return r;
-        if ((v = ytree_get(n, "storages")) && (r = storages_load(c, p, v, cr)) < 0)
+        if ((v = ytree_get(n, "storages")) &&
+            (r = storage_rules_load(c, p, v, &cr->storages, &cr->n_storages)) < 0)
                 return r;
         if ((v = ytree_get(n, "devices")) && (r = devices_load(c, p, v, cr)) < 0)
                 return r;

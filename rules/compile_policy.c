@@ -12,9 +12,9 @@
 
 #define POLICY_VERSION "1"
 
-static const char *const top_keys[] = { "version", "mode", "require_hooks",
-                                        "require_measurement", "requests", "containers",
-                                        "copy_file", NULL };
+static const char *const top_keys[] = { "version",   "mode",       "require_hooks",
+                                        "require_measurement",  "requests",   "containers",
+                                        "copy_file", "sandbox",    "network",       NULL };
 static const char *const rule_keys[] = { "decision", "id", "reason", "fields", NULL };
 static const char *const decision_words[] = { "allow", "deny", NULL };
 static const char *const mode_words[] = { "enforce", "audit", NULL };
@@ -240,5 +240,12 @@ int policy_compile(struct load_ctx *c, const struct ynode *root, struct policy *
                 if (r < 0)
                         return r;
         }
+        /* Absent, these two sections still decide: by their defaults, which allow nothing. */
+        r = sandbox_load(c, ytree_get(root, "sandbox"), p);
+        if (r < 0)
+                return r;
+        r = network_load(c, ytree_get(root, "network"), p);
+        if (r < 0)
+                return r;
         return build_default_denials(c, p);
 }

@@ -70,6 +70,34 @@ int copy_path_normalise(const char *path, size_t len, char *out, size_t out_len)
 /* Decide a CopyFileRequest; d holds the table's allow on entry. */
 void copy_file_decide(const struct policy *p, const ProtobufCMessage *req, struct decision *d);
 
+/* ---- Storages (decide_storage.c) ---- */
+
+/* Whether s is in set. */
+bool string_set_has(const struct string_set *set, const char *s);
+
+/* Whether the repeated string field of m equals set, as sets. */
+bool strings_equal_set(const ProtobufCMessage *m, const char *field, const struct string_set *set);
+
+/* Whether Storage st matches one of rules[0..n). */
+bool storage_allowed(const struct policy *p, const struct storage_rule *rules, size_t n,
+                     const ProtobufCMessage *st);
+
+/* ---- The sandbox (decide_sandbox.c) ----
+ * CreateSandboxRequest against the `sandbox:` section (or its defaults): the
+ * hostname, the sandbox id, the shared pid namespace, every line the agent
+ * writes to /etc/resolv.conf and every storage it mounts. */
+
+/* d holds the table's allow on entry. */
+void sandbox_decide(const struct policy *p, const ProtobufCMessage *req, struct decision *d);
+
+/* ---- The network (decide_network.c) ----
+ * UpdateInterface, UpdateRoutes and AddARPNeighbors against the `network:`
+ * section: every interface, route and neighbour must be one it lists. */
+
+/* d holds the table's allow on entry; m is one of the three methods. */
+void network_decide(const struct policy *p, enum agent_method_id id, const ProtobufCMessage *req,
+                    struct decision *d);
+
 /* ---- Field rules (decide_fields.c) ---- */
 
 /* The first field rule of rr that req breaks, or NULL. */

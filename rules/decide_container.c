@@ -116,33 +116,6 @@ int container_schema_check(const char **ret_missing)
         return 0;
 }
 
-static bool in_set(const struct string_set *set, const char *s)
-{
-        for (size_t i = 0; i < set->n; i++)
-                if (strcmp(set->v[i], s) == 0)
-                        return true;
-        return false;
-}
-
-/* A repeated string field equals set, as sets. */
-static bool strings_equal_set(const ProtobufCMessage *m, const char *field,
-                              const struct string_set *set)
-{
-        size_t n = pb_count_of(m, field);
-
-        for (size_t i = 0; i < n; i++)
-                if (!in_set(set, pb_str_of(m, field, i)))
-                        return false;
-        for (size_t j = 0; j < set->n; j++) {
-                bool found = false;
-                for (size_t i = 0; i < n && !found; i++)
-                        found = strcmp(pb_str_of(m, field, i), set->v[j]) == 0;
-                if (!found)
-                        return false;
-        }
-        return true;
-}
-
 static bool mount_ok(const struct policy *p, const struct container_rule *cr,
                      const ProtobufCMessage *m)
 {
@@ -152,22 +125,6 @@ static bool mount_ok(const struct policy *p, const struct container_rule *cr,
                     strcmp(mr->type, pb_str_of(m, "type", 0)) == 0 &&
                     match_cstr(&p->match, &mr->source, pb_str_of(m, "source", 0)) &&
                     strings_equal_set(m, "options", &mr->options))
-                        return true;
-        }
-        return false;
-}
-
-static bool storage_ok(const struct policy *p, const struct container_rule *cr,
-                       const ProtobufCMessage *st)
-{
-        for (size_t j = 0; j < cr->n_storages; j++) {
-                const struct storage_rule *sr = &cr->storages[j];
-                if (strcmp(sr->driver, pb_str_of(st, "driver", 0)) == 0 &&
-                    strcmp(sr->fstype, pb_str_of(st, "fstype", 0)) == 0 &&
-                    match_cstr(&p->match, &sr->source, pb_str_of(st, "source", 0)) &&
-                    match_cstr(&p->match, &sr->mount_point, pb_str_of(st, "mount_point", 0)) &&
-                    strings_equal_set(st, "options", &sr->options) &&
-                    strings_equal_set(st, "driver_options", &sr->driver_options))
                         return true;
         }
         return false;
@@ -200,7 +157,7 @@ static int storages_check(const struct policy *p, const struct container_rule *c
                 const ProtobufCMessage *st = pb_msg_of(req, "storages", i);
                 if (strcmp(pb_str_of(st, "driver", 0), "image_guest_pull") == 0)
                         continue; /* image_check's */
-                if (!storage_ok(p, cr, st))
+                if (!storage_allowed(p, cr->storages, cr->n_storages, st))
                         return CHECK_STORAGES;
         }
         return -1;
@@ -338,7 +295,7 @@ static int seccomp_check(const struct container_rule *cr, const ProtobufCMessage
                 if (strcmp(pb_str_of(rule, "Action", 0), "SCMP_ACT_ALLOW") != 0)
                         continue;
                 for (size_t j = 0; j < nn; j++)
-                        if (!in_set(&cr->seccomp_syscalls, pb_str_of(rule, "Names", j)))
+                        if (!string_set_has(&cr->seccomp_syscalls, pb_str_of(rule, "Names", j)))
                                 return CHECK_SECCOMP;
         }
         return -1;

@@ -2,7 +2,8 @@
 /*
  * policy_decide(): the request table first (a per-request switch and the
  * default deny), then the request's field rules, then what the request's kind
- * needs: the containers section, the state, the copy_file rules. Nothing here
+ * needs: the containers section, the state, the copy_file rules, the sandbox
+ * and network sections. Nothing here
  * allocates: decisions point at strings owned by the policy or static.
  */
 #include <errno.h>
@@ -60,6 +61,12 @@ bool policy_is_container_request(enum agent_method_id id)
         default:
                 return false;
         }
+}
+
+static bool is_network(enum agent_method_id id)
+{
+        return id == AGENT_UPDATE_INTERFACE || id == AGENT_UPDATE_ROUTES ||
+               id == AGENT_ADD_ARP_NEIGHBORS;
 }
 
 static int stream_kind(enum agent_method_id id)
@@ -140,12 +147,19 @@ static int decide_allowed(const struct policy *p, const struct policy_state *s,
                 f = pb_field_of(req, "kernel_modules");
                 if (pb_str_of(req, "guest_hook_path", 0)[0] || !f || pb_count(req, f) != 0)
                         decision_set(d, &rule_guest_hooks);
+                else
+                        sandbox_decide(p, req, d);
                 return 0;
         }
         /* Whatever else is checked reads the request. */
-        if (!req && (m->id == AGENT_COPY_FILE || p->has_containers))
+        if (!req && (m->id == AGENT_COPY_FILE || p->has_containers || is_network(m->id)))
                 return -EINVAL;
         switch (m->id) {
+        case AGENT_UPDATE_INTERFACE:
+        case AGENT_UPDATE_ROUTES:
+        case AGENT_ADD_ARP_NEIGHBORS:
+                network_decide(p, m->id, req, d);
+                break;
         case AGENT_COPY_FILE:
                 copy_file_decide(p, req, d);
                 break;

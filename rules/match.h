@@ -59,6 +59,12 @@ struct matcher {
         size_t n_set;
 };
 
+/* A matcher of exactly s (static or pool storage). */
+static inline struct matcher match_exact(const char *s)
+{
+        return (struct matcher){ .kind = MATCH_EXACT, .text = s, .len = strlen(s) };
+}
+
 /* Set up/tear down the env; done accepts a never-initialised (zeroed) env. */
 int match_env_init(struct match_env *env);
 void match_env_done(struct match_env *env);

@@ -251,6 +251,56 @@ struct copy_rule {
         bool types[_COPY_TYPE_MAX]; /* by enum copy_type */
 };
 
+/* The `sandbox:` section: what CreateSandboxRequest may carry (defaults: nothing). */
+struct sandbox_rule {
+        struct matcher hostname;   /* default "" */
+        struct matcher sandbox_id; /* used when has_sandbox_id; else a plain id or empty */
+        bool has_sandbox_id;
+        bool pidns; /* sandbox_pidns must equal; default false */
+        struct matcher *dns; /* each non-empty resolv.conf line matches one */
+        size_t n_dns;
+        struct storage_rule *storages; /* each storage matches one */
+        size_t n_storages;
+};
+
+/* An address of an interface, or a neighbour's. */
+struct address_rule {
+        struct matcher family, address, mask;
+};
+
+/* One interface of `network: interfaces:`, picked by the name the agent gives the link. */
+struct interface_rule {
+        const char *name;
+        struct matcher hw_addr, device, mtu, raw_flags, type, device_path;
+        /* Set: hwAddr must be this prefix and the 4 bytes of the first IPv4 address
+         * ("0a:58" + 10.244.1.7 = 0a:58:0a:f4:01:07, as OVN and bridge CNIs pick it);
+         * hw_addr is then unused. */
+        const char *mac_prefix;
+        struct address_rule *addresses; /* each address matches one */
+        size_t n_addresses;
+        uint32_t min_addresses; /* default 1 */
+};
+
+struct route_rule {
+        struct matcher dest, gateway, device, source, scope, family, flags, mtu;
+};
+
+struct neighbor_rule {
+        struct address_rule to;
+        struct matcher device, lladdr, state, flags;
+        const char *mac_prefix; /* set: lladdr is it and toIPAddress's IPv4 bytes */
+};
+
+/* The `network:` section: nothing listed, nothing allowed. */
+struct network_rules {
+        struct interface_rule *interfaces;
+        size_t n_interfaces;
+        struct route_rule *routes;
+        size_t n_routes;
+        struct neighbor_rule *neighbors;
+        size_t n_neighbors;
+};
+
 struct policy {
         struct pool pool;
         uint8_t *text;
@@ -274,6 +324,8 @@ struct policy {
         size_t n_execs;
         struct copy_rule *copies;
         size_t n_copies;
+        struct sandbox_rule sandbox;
+        struct network_rules network;
 };
 
 /* Bit of a namespace type ("pid", "network", ...) in container_rule.namespaces, or -EINVAL. */

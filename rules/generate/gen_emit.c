@@ -49,6 +49,11 @@ static void match(struct gtext *t, const struct gmatch *m)
                 gtext_yaml_quoted(t, m->s);
                 gtext_puts(t, "}");
                 break;
+        case GM_FROM_IPV4:
+                gtext_puts(t, "{from_ipv4: ");
+                gtext_yaml_quoted(t, m->s);
+                gtext_puts(t, "}");
+                break;
         case GM_ONE_OF:
                 gtext_puts(t, "{one_of: [");
                 for (size_t i = 0; i < m->n; i++) {
@@ -410,6 +415,66 @@ static void copy_rule(struct gtext *t, const struct gen_copy *cp)
         gtext_puts(t, "]\n");
 }
 
+/* `key: matcher  # from` lines at ind, the first after first_prefix ("- ": one list
+ * element); sandbox_pidns is a bool. */
+static void section_keys(struct gtext *t, unsigned ind, const char *first_prefix,
+                         const struct gen_field *f, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                indent(t, ind);
+                if (i == 0 && first_prefix) {
+                        gtext_puts(t, first_prefix);
+                        ind += (unsigned)strlen(first_prefix);
+                }
+                gtext_printf(t, "%s: ", f[i].path);
+                if (strcmp(f[i].path, "sandbox_pidns") == 0)
+                        gtext_puts(t, f[i].m.s);
+                else
+                        match(t, &f[i].m);
+                comment(t, f[i].from);
+        }
+}
+
+static void sandbox_section(struct gen_ctx *c, struct gtext *t)
+{
+        const struct gen_sandbox *sb = &c->pod->sandbox;
+        const struct gen_settings *s = c->set;
+
+        gtext_puts(t, "\nsandbox:\n");
+        section_keys(t, 2, NULL, sb->keys, sb->n_keys);
+        gtext_puts(t, "  dns:");
+        comment(t, sb->dns.from);
+        gtext_puts(t, "    - ");
+        match(t, &sb->dns.m);
+        gtext_puts(t, "\n  storages:");
+        comment(t, sb->storages_from);
+        gtext_puts(t, "    - {driver: ");
+        gtext_yaml_scalar(t, s->kata.shm_driver);
+        gtext_puts(t, ", source: ");
+        gtext_yaml_scalar(t, s->kata.shm_source);
+        gtext_puts(t, ", fstype: ");
+        gtext_yaml_scalar(t, s->kata.shm_fstype);
+        gtext_puts(t, ", options: ");
+        flow_list(t, s->kata.shm_options.v, s->kata.shm_options.n);
+        gtext_puts(t, ", mount_point: ");
+        gtext_yaml_scalar(t, s->kata.shm_dir);
+        gtext_puts(t, "}\n");
+}
+
+static void network_section(struct gen_ctx *c, struct gtext *t)
+{
+        const struct gen_network *nw = &c->pod->network;
+
+        gtext_puts(t, "\nnetwork:\n  interfaces:\n");
+        section_keys(t, 4, "- ", nw->interface, nw->n_interface);
+        gtext_puts(t, "      addresses:\n");
+        section_keys(t, 8, "- ", nw->address, nw->n_address);
+        gtext_puts(t, "  routes:\n");
+        section_keys(t, 4, "- ", nw->route, nw->n_route);
+        gtext_puts(t, "  neighbors:\n");
+        section_keys(t, 4, "- ", nw->neighbor, nw->n_neighbor);
+}
+
 static void header(struct gen_ctx *c, struct gtext *t)
 {
         const struct gen_pod *pod = c->pod;
@@ -444,6 +509,8 @@ int gen_emit(struct gen_ctx *c, char **ret, size_t *ret_len)
         gtext_puts(&t, "version: 1\nmode: enforce\n\nrequests:\n");
         for (size_t i = 0; i < pod->n_requests; i++)
                 request(&t, &pod->requests[i]);
+        sandbox_section(c, &t);
+        network_section(c, &t);
         gtext_puts(&t, "\ncontainers:");
         for (size_t i = 0; i < pod->n_containers; i++)
                 container(&t, &pod->containers[i]);

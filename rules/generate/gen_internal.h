@@ -69,6 +69,8 @@ struct gen_pod {
         size_t n_requests, cap_requests;
         const char **kubelet_files; /* basenames of kubelet's copied files */
         size_t n_kubelet_files, cap_kubelet_files;
+        struct gen_sandbox sandbox;
+        struct gen_network network;
         /* What the request table depends on. */
         bool any_exec, any_stdin, any_tty, any_allow_exec, any_termination_file, any_resize;
 };
@@ -153,8 +155,8 @@ int gen_sandbox_mounts_build(struct gen_ctx *c, struct gen_container *gc);
 /* gen_volumes.c: the copy rule for kubelet's own files (hosts, hostname, ...). */
 int gen_copy_kubelet_files(struct gen_ctx *c);
 
-/* gen_net.c: the fields of UpdateInterface, UpdateRoutes or AddARPNeighbors. */
-int gen_net_fields(struct gen_ctx *c, const char *request, struct gen_field **ret, size_t *ret_n);
+/* gen_net.c: the `network:` section (pod->network). */
+int gen_net_build(struct gen_ctx *c);
 
 /* gen_requests.c: the `requests:` table. */
 int gen_requests_build(struct gen_ctx *c);

@@ -20,6 +20,7 @@ enum gmatch_kind {
         GM_EXACT,
         GM_REGEX,
         GM_ONE_OF,
+        GM_FROM_IPV4, /* a MAC address: s, then the interface's IPv4 address (network: only) */
         _GM_KIND_MAX,
         _GM_KIND_INVALID = -22,
 };
@@ -142,6 +143,22 @@ struct gen_field {
         const char *path;
         struct gmatch m;
         const char *from;
+};
+
+/* The `sandbox:` section: its keys (hostname, sandbox_id, sandbox_pidns), the dns
+ * lines; its one storage is the settings' shm storage. */
+struct gen_sandbox {
+        struct gen_field *keys;
+        size_t n_keys, cap_keys;
+        struct gen_field dns; /* each line matches it */
+        const char *storages_from;
+};
+
+/* The `network:` section: the keys of its one interface, of that interface's one
+ * address entry, of its one route and one neighbour. */
+struct gen_network {
+        struct gen_field *interface, *address, *route, *neighbor;
+        size_t n_interface, n_address, n_route, n_neighbor;
 };
 
 struct gen_request_rule {

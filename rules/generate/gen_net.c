@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The pod's network as the runtimes hand it to the agent (UpdateInterface,
- * UpdateRoutes, AddARPNeighbors): pinned to the pod's interface and, for what the CNI
- * picks per pod (addresses, MAC, gateway), to the cluster's networks from the settings.
- * Each field is one entry of one table per request.
+ * UpdateRoutes, AddARPNeighbors), as the policy's `network:` section: pinned to the
+ * pod's interface and, for what the CNI picks per pod (addresses, MAC, gateway), to
+ * the cluster's networks from the settings. Each key is one entry of one table.
  */
 #include <errno.h>
 #include <string.h>
@@ -63,7 +63,8 @@ enum net_value {
         NV_POD_ADDR,   /* an address of the pod network (link-local included) */
         NV_POD_ADDR_OR_NONE,
         NV_PREFIX,     /* node_prefix_lengths */
-        NV_MAC,
+        NV_MAC_IFACE,  /* the interface's or the gateway's: derived from its IPv4 address, or any */
+        NV_FAMILY,
         NV_MTU,
         NV_TYPES,
         NV_RAW_FLAGS,
@@ -75,44 +76,47 @@ enum net_value {
         _NV_MAX,
 };
 
+/* Which list of the `network:` section an entry belongs to. */
+enum net_list {
+        NL_INTERFACE,
+        NL_ADDRESS,
+        NL_ROUTE,
+        NL_NEIGHBOR,
+        _NL_MAX,
+};
+
 static const struct net_field {
-        const char *request;
-        const char *path;
+        enum net_list list;
+        const char *path; /* the key in the section's entry */
         enum net_value value;
         const char *from;
 } net_fields[] = {
-        { "UpdateInterfaceRequest", "interface.name", NV_INTERFACE, "settings network.interface" },
-        { "UpdateInterfaceRequest", "interface.device", NV_INTERFACE, "settings network.interface" },
-        { "UpdateInterfaceRequest", "interface.IPAddresses.address", NV_POD_ADDR,
+        { NL_INTERFACE, "name", NV_INTERFACE, "settings network.interface" },
+        { NL_INTERFACE, "hw_addr", NV_MAC_IFACE,
+          "settings network.mac_from_ipv4 (the CNI picks the MAC; empty: any unicast address)" },
+        { NL_INTERFACE, "device", NV_INTERFACE, "settings network.interface" },
+        { NL_INTERFACE, "mtu", NV_MTU, "settings network.mtu" },
+        { NL_INTERFACE, "type", NV_TYPES, "settings network.interface_types" },
+        { NL_INTERFACE, "raw_flags", NV_RAW_FLAGS, "settings network.raw_flags" },
+        { NL_INTERFACE, "device_path", NV_DEVICE_PATH, "settings network.device_path" },
+        { NL_ADDRESS, "family", NV_FAMILY, "IPv4 or IPv6" },
+        { NL_ADDRESS, "address", NV_POD_ADDR,
           "settings cluster.pod_cidrs (the CNI picks the pod's address), cluster.ipv6_link_local" },
-        { "UpdateInterfaceRequest", "interface.IPAddresses.mask", NV_PREFIX,
-          "settings cluster.node_prefix_lengths" },
-        { "UpdateInterfaceRequest", "interface.hwAddr", NV_MAC,
-          "the CNI picks the MAC: any unicast address" },
-        { "UpdateInterfaceRequest", "interface.mtu", NV_MTU, "settings network.mtu" },
-        { "UpdateInterfaceRequest", "interface.type", NV_TYPES, "settings network.interface_types" },
-        { "UpdateInterfaceRequest", "interface.raw_flags", NV_RAW_FLAGS, "settings network.raw_flags" },
-        { "UpdateInterfaceRequest", "interface.devicePath", NV_DEVICE_PATH,
-          "settings network.device_path" },
-        { "UpdateRoutesRequest", "routes.Routes.device", NV_INTERFACE, "settings network.interface" },
-        { "UpdateRoutesRequest", "routes.Routes.dest", NV_ROUTE_DEST,
-          "settings network.route_destinations" },
-        { "UpdateRoutesRequest", "routes.Routes.gateway", NV_POD_ADDR_OR_NONE,
-          "settings cluster.pod_cidrs (the node's gateway)" },
-        { "UpdateRoutesRequest", "routes.Routes.source", NV_POD_ADDR_OR_NONE,
-          "settings cluster.pod_cidrs" },
-        { "UpdateRoutesRequest", "routes.Routes.scope", NV_ROUTE_SCOPE, "settings network.route_scopes" },
-        { "AddARPNeighborsRequest", "neighbors.ARPNeighbors.device", NV_INTERFACE,
-          "settings network.interface" },
-        { "AddARPNeighborsRequest", "neighbors.ARPNeighbors.toIPAddress.address", NV_POD_ADDR,
-          "settings cluster.pod_cidrs (the gateway's address)" },
-        { "AddARPNeighborsRequest", "neighbors.ARPNeighbors.toIPAddress.mask", NV_ROUTE_DEST,
-          "no mask on a neighbour" },
-        { "AddARPNeighborsRequest", "neighbors.ARPNeighbors.lladdr", NV_MAC, "the gateway's MAC" },
-        { "AddARPNeighborsRequest", "neighbors.ARPNeighbors.state", NV_NEIGH_STATE,
-          "settings network.neighbor_states" },
-        { "AddARPNeighborsRequest", "neighbors.ARPNeighbors.flags", NV_NEIGH_FLAGS,
-          "settings network.neighbor_flags" },
+        { NL_ADDRESS, "mask", NV_PREFIX, "settings cluster.node_prefix_lengths" },
+        { NL_ROUTE, "dest", NV_ROUTE_DEST, "settings network.route_destinations" },
+        { NL_ROUTE, "gateway", NV_POD_ADDR_OR_NONE, "settings cluster.pod_cidrs (the node's gateway)" },
+        { NL_ROUTE, "device", NV_INTERFACE, "settings network.interface" },
+        { NL_ROUTE, "source", NV_POD_ADDR_OR_NONE, "settings cluster.pod_cidrs" },
+        { NL_ROUTE, "scope", NV_ROUTE_SCOPE, "settings network.route_scopes" },
+        { NL_ROUTE, "family", NV_FAMILY, "IPv4 or IPv6" },
+        { NL_NEIGHBOR, "address", NV_POD_ADDR, "settings cluster.pod_cidrs (the gateway's address)" },
+        { NL_NEIGHBOR, "family", NV_FAMILY, "IPv4 or IPv6" },
+        { NL_NEIGHBOR, "device", NV_INTERFACE, "settings network.interface" },
+        { NL_NEIGHBOR, "lladdr", NV_MAC_IFACE,
+          "settings network.mac_from_ipv4 (the gateway's MAC from its IPv4 address; empty: any "
+          "unicast address)" },
+        { NL_NEIGHBOR, "state", NV_NEIGH_STATE, "settings network.neighbor_states" },
+        { NL_NEIGHBOR, "flags", NV_NEIGH_FLAGS, "settings network.neighbor_flags" },
 };
 
 static int value_of(struct gen_ctx *c, const struct net_field *f, struct gmatch *ret)
@@ -136,10 +140,19 @@ static int value_of(struct gen_ctx *c, const struct net_field *f, struct gmatch 
         case NV_PREFIX:
                 *ret = list_match(&s->cluster.node_prefix_lengths);
                 return 0;
-        case NV_MAC:
-                /* Six octets, the multicast bit of the first clear. */
+        case NV_MAC_IFACE:
+                if (s->network.mac_from_ipv4[0]) {
+                        ret->kind = GM_FROM_IPV4;
+                        ret->s = s->network.mac_from_ipv4;
+                        return 0;
+                }
                 *ret = gm_regex("[0-9a-f][02468ace](?::[0-9a-f]{2}){5}");
                 return 0;
+        case NV_FAMILY: {
+                static const char *const families[] = { "v4", "v6" };
+                *ret = (struct gmatch){ .kind = GM_ONE_OF, .v = families, .n = 2 };
+                return 0;
+        }
         case NV_MTU:
                 r = gen_span_regex(c->pool, s->network.mtu, &re);
                 if (r == -ENOMEM)
@@ -160,10 +173,7 @@ static int value_of(struct gen_ctx *c, const struct net_field *f, struct gmatch 
                 *ret = s->network.device_path;
                 return 0;
         case NV_ROUTE_DEST:
-                if (strcmp(f->path, "neighbors.ARPNeighbors.toIPAddress.mask") == 0)
-                        *ret = gm_exact("");
-                else
-                        *ret = list_match(&s->network.route_destinations);
+                *ret = list_match(&s->network.route_destinations);
                 return 0;
         case NV_ROUTE_SCOPE:
                 *ret = list_match(&s->network.route_scopes);
@@ -179,25 +189,26 @@ static int value_of(struct gen_ctx *c, const struct net_field *f, struct gmatch 
         }
 }
 
-/* The fields of request (one of the three network requests) from the table. */
-int gen_net_fields(struct gen_ctx *c, const char *request, struct gen_field **ret, size_t *ret_n)
+/* The `network:` section: one interface (with one address entry), one route, one
+ * neighbour, each from the table. */
+int gen_net_build(struct gen_ctx *c)
 {
-        struct gen_field *v = NULL;
-        size_t n = 0, cap = 0;
+        struct gen_network *nw = &c->pod->network;
+        struct gen_field **lists[_NL_MAX] = { &nw->interface, &nw->address, &nw->route,
+                                               &nw->neighbor };
+        size_t *ns[_NL_MAX] = { &nw->n_interface, &nw->n_address, &nw->n_route, &nw->n_neighbor };
+        size_t caps[_NL_MAX] = { 0 };
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(net_fields); i++) {
-                struct gen_field *f;
-                if (strcmp(net_fields[i].request, request) != 0)
-                        continue;
-                if (!(f = GEN_PUSH(c, v, n, cap)))
+                enum net_list l = net_fields[i].list;
+                struct gen_field *f = GEN_PUSH(c, *lists[l], *ns[l], caps[l]);
+                if (!f)
                         return gen_nomem(c);
                 f->path = net_fields[i].path;
                 f->from = net_fields[i].from;
                 if ((r = value_of(c, &net_fields[i], &f->m)) < 0)
                         return r;
         }
-        *ret = v;
-        *ret_n = n;
         return 0;
 }

@@ -38,12 +38,25 @@ static int field(struct gen_ctx *c, struct gen_request_rule *r, size_t *cap, con
         return 0;
 }
 
+static int sandbox_key(struct gen_ctx *c, size_t *cap, const char *key, struct gmatch m,
+                       const char *from)
+{
+        struct gen_sandbox *sb = &c->pod->sandbox;
+        struct gen_field *f = GEN_PUSH(c, sb->keys, sb->n_keys, *cap);
+
+        if (!f || (m.kind != GM_ONE_OF && !m.s) || !from)
+                return gen_nomem(c);
+        *f = (struct gen_field){ .path = key, .m = m, .from = from };
+        return 0;
+}
+
 static int build_net(struct gen_ctx *c, const struct request_entry *e, struct gen_request_rule *r)
 {
+        (void)c;
         r->allow = true;
         r->id = e->id;
         r->reason = e->reason;
-        return gen_net_fields(c, e->request, &r->fields, &r->n_fields);
+        return 0; /* the `network:` section decides the rest */
 }
 
 /* kubelet's resolv.conf for the pod (dnsPolicy, dnsConfig), split at newlines by kata. */
@@ -115,34 +128,28 @@ static int dns_lines(struct gen_ctx *c, struct gmatch *ret)
         return gm_any_of(c->pool, alts, n, ret) < 0 ? gen_nomem(c) : 0;
 }
 
+/* The `sandbox:` section: the table allows the request, the section decides it. */
 static int build_sandbox(struct gen_ctx *c, const struct request_entry *e, struct gen_request_rule *r)
 {
-        const struct gen_settings *s = c->set;
-        const char *shm = "settings kata.shm_storage (the only sandbox storage)";
-        struct gmatch dns;
-        size_t cap = 0;
+        struct gen_sandbox *sb = &c->pod->sandbox;
+        size_t *cap = &sb->cap_keys;
         int k;
 
         r->allow = true;
         r->id = e->id;
         r->reason = e->reason;
-        if ((k = dns_lines(c, &dns)) < 0 ||
-            (k = field(c, r, &cap, "hostname", c->pod->hostname,
-                       P(c, "kubelet: spec.hostname or the pod's name (%s)", c->pod->name_from))) < 0 ||
-            (k = field(c, r, &cap, "sandbox_pidns", gm_exact(c->pod->share_pid ? "true" : "false"),
-                       P(c, "%sshareProcessNamespace", c->pod->spec_path))) < 0 ||
-            (k = field(c, r, &cap, "sandbox_id", gm_regex(GEN_RE_ID64), "containerd's sandbox id")) < 0 ||
-            (k = field(c, r, &cap, "dns", dns,
-                       P(c, "kubelet's resolv.conf (%sdnsPolicy, dnsConfig; settings cluster.domain, "
-                            "dns_servers, dns_options)", c->pod->spec_path))) < 0 ||
-            (k = field(c, r, &cap, "storages.driver", gm_exact(s->kata.shm_driver), shm)) < 0 ||
-            (k = field(c, r, &cap, "storages.source", gm_exact(s->kata.shm_source), shm)) < 0 ||
-            (k = field(c, r, &cap, "storages.fstype", gm_exact(s->kata.shm_fstype), shm)) < 0 ||
-            (k = field(c, r, &cap, "storages.mount_point", gm_exact(s->kata.shm_dir), shm)) < 0 ||
-            (k = field(c, r, &cap, "storages.options",
-                       (struct gmatch){ .kind = GM_ONE_OF, .v = s->kata.shm_options.v,
-                                        .n = s->kata.shm_options.n }, shm)) < 0 ||
-            (k = field(c, r, &cap, "storages.driver_options", gm_exact(""), shm)) < 0)
+        sb->storages_from = "settings kata.shm_storage (the only sandbox storage)";
+        sb->dns.path = "dns";
+        sb->dns.from = P(c, "kubelet's resolv.conf (%sdnsPolicy, dnsConfig; settings cluster.domain, "
+                            "dns_servers, dns_options)", c->pod->spec_path);
+        if (!sb->dns.from)
+                return gen_nomem(c);
+        if ((k = dns_lines(c, &sb->dns.m)) < 0 ||
+            (k = sandbox_key(c, cap, "hostname", c->pod->hostname,
+                             P(c, "kubelet: spec.hostname or the pod's name (%s)", c->pod->name_from))) < 0 ||
+            (k = sandbox_key(c, cap, "sandbox_pidns", gm_exact(c->pod->share_pid ? "true" : "false"),
+                             P(c, "%sshareProcessNamespace", c->pod->spec_path))) < 0 ||
+            (k = sandbox_key(c, cap, "sandbox_id", gm_regex(GEN_RE_ID64), "containerd's sandbox id")) < 0)
                 return k;
         return 0;
 }

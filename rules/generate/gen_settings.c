@@ -99,6 +99,7 @@ static const struct setting table[] = {
         F("network.interface", S_STR, network.interface),
         F("network.interface_types", S_LIST, network.interface_types),
         F("network.mtu", S_STR, network.mtu),
+        F("network.mac_from_ipv4", S_STR, network.mac_from_ipv4),
         F("network.raw_flags", S_LIST, network.raw_flags),
         F("network.device_path", S_MATCH, network.device_path),
         F("network.route_destinations", S_LIST, network.route_destinations),

@@ -74,6 +74,7 @@ struct gen_settings {
                 struct gen_strlist interface_types, raw_flags, route_destinations, route_scopes;
                 struct gen_strlist neighbor_states, neighbor_flags;
                 struct gmatch device_path;
+                const char *mac_from_ipv4; /* "0a:58", or "" for any unicast MAC */
         } network;
         const char *platform;
 };

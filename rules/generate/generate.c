@@ -211,6 +211,7 @@ int gen_generate(const struct gen_input *in, const struct gen_images *im,
         }
         if ((r = gen_pod_read(&c, &pod)) < 0 || (r = gen_containers_build(&c)) < 0 ||
             (r = gen_copy_kubelet_files(&c)) < 0 || (r = gen_requests_build(&c)) < 0 ||
+            (r = gen_net_build(&c)) < 0 ||
             (r = gen_emit(&c, &text, &len)) < 0)
                 goto out;
         /* What ccgate would load: a generator bug must not reach a tenant. */

@@ -391,7 +391,7 @@ static const struct gen_case cases[] = {
           "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: prod}\nspec:\n  template:\n"
           "    metadata: {labels: {app: web}}\n    spec:\n      enableServiceLinks: false\n"
           "      automountServiceAccountToken: false\n      containers:\n      - name: c\n        image: app@" DA "\n", {},
-          { "      hostname: {regex: \"web-[bcdfghjklmnpqrstvwxz2456789]{1,10}-[bcdfghjklmnpqrstvwxz2456789]{5}\"}",
+          { "  hostname: {regex: \"web-[bcdfghjklmnpqrstvwxz2456789]{1,10}-[bcdfghjklmnpqrstvwxz2456789]{5}\"}",
             "      - {name: HOSTNAME, value: {regex: \"web-[bcdfghjklmnpqrstvwxz2456789]{1,10}-",
             "      io.kubernetes.cri.sandbox-namespace: prod  #",
             "search prod\\\\.svc\\\\.cluster\\\\.local", "spec.template.spec.containers[0]" } },
@@ -399,7 +399,7 @@ static const struct gen_case cases[] = {
           "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  template:\n    spec:\n"
           "      enableServiceLinks: false\n      automountServiceAccountToken: false\n"
           "      containers:\n      - name: c\n        image: app@" DA "\n", {},
-          { "      hostname: {regex: \"db-(?:0|[1-9][0-9]{0,8})\"}" } },
+          { "  hostname: {regex: \"db-(?:0|[1-9][0-9]{0,8})\"}" } },
         { "a CronJob's pods",
           "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: nightly}\nspec:\n  schedule: \"@daily\"\n"
           "  jobTemplate:\n    spec:\n      template:\n        spec:\n          enableServiceLinks: false\n"
@@ -410,7 +410,7 @@ static const struct gen_case cases[] = {
         { "a Pod's generateName",
           "apiVersion: v1\nkind: Pod\nmetadata: {generateName: job-}\nspec:\n  enableServiceLinks: false\n"
           "  automountServiceAccountToken: false\n  containers:\n  - name: c\n    image: app@" DA "\n", {},
-          { "      hostname: {regex: \"job-[bcdfghjklmnpqrstvwxz2456789]{5}\"}" } },
+          { "  hostname: {regex: \"job-[bcdfghjklmnpqrstvwxz2456789]{5}\"}" } },
         { "--workload picks one of several",
           C1("") "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n  template:\n"
           "    spec:\n      enableServiceLinks: false\n      containers:\n      - name: d\n        image: plain@" DB "\n",
@@ -418,10 +418,10 @@ static const struct gen_case cases[] = {
           { "agent-[bcdfghjklmnpqrstvwxz2456789]{5}", "  - name: d\n" }, { "  - name: c\n" } },
         { "spec.hostname and setHostnameAsFQDN",
           C1P("  hostname: h\n  subdomain: s\n  setHostnameAsFQDN: true\n", ""), {},
-          { "      hostname: h.s.ns.svc.cluster.local  #" } },
+          { "  hostname: h.s.ns.svc.cluster.local  #" } },
         { "a kubectl List", "apiVersion: v1\nkind: List\nitems:\n- " "apiVersion: v1\n  kind: Pod\n  metadata: {name: l}\n"
           "  spec:\n    enableServiceLinks: false\n    automountServiceAccountToken: false\n"
-          "    containers: [{name: c, image: \"app@" DA "\"}]\n", {}, { "      hostname: l  #" } },
+          "    containers: [{name: c, image: \"app@" DA "\"}]\n", {}, { "  hostname: l  #" } },
         /* --- annotations, SetPolicy ------------------------------------------------- */
         { "the pod's io.katacontainers annotations reach every container",
           "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    io.katacontainers.config.x: \"1\"\n"
@@ -445,20 +445,26 @@ static const struct gen_case cases[] = {
           { "    id: no-policy-swap\n", "      io.katacontainers.config.agent.policy: cGFja2FnZSBhZ2VudF9wb2xpY3kK  #" } },
         /* --- the sandbox, the network, DNS ------------------------------------------- */
         { "the sandbox request", C1(""), {},
-          { "      hostname: p  # kubelet: spec.hostname or the pod's name (metadata.name)\n"
-            "      sandbox_pidns: \"false\"  #",
-            "      dns: {regex: \"(?:search ns\\\\.svc\\\\.cluster\\\\.local svc\\\\.cluster\\\\.local cluster\\\\.local(?: [A-Za-z0-9_.-]{1,253}){0,32})|nameserver 10\\\\.96\\\\.0\\\\.10|options ndots:5|\"}",
-            "      storages.options: {one_of: [noexec, nosuid, nodev, mode=1777, size=67108864]}" } },
+          { "  hostname: p  # kubelet: spec.hostname or the pod's name (metadata.name)\n"
+            "  sandbox_pidns: false  #",
+            "    - {regex: \"(?:search ns\\\\.svc\\\\.cluster\\\\.local svc\\\\.cluster\\\\.local cluster\\\\.local(?: [A-Za-z0-9_.-]{1,253}){0,32})|nameserver 10\\\\.96\\\\.0\\\\.10|options ndots:5|\"}",
+            "  storages:  # settings kata.shm_storage (the only sandbox storage)\n"
+            "    - {driver: ephemeral, source: shm, fstype: tmpfs, options: [noexec, nosuid, nodev, "
+            "mode=1777, size=67108864], mount_point: /run/kata-containers/sandbox/shm}\n",
+            "      hw_addr: {from_ipv4: \"0a:58\"}  #", "      addresses:\n        - family:" } },
         { "shareProcessNamespace", C1P("  shareProcessNamespace: true\n", ""), {},
-          { "      sandbox_pidns: \"true\"  # spec.shareProcessNamespace" } },
+          { "  sandbox_pidns: true  # spec.shareProcessNamespace" } },
         { "dnsConfig and dnsPolicy None",
           C1P("  dnsPolicy: None\n  dnsConfig:\n    nameservers: [1.1.1.1]\n    searches: [a.example]\n"
               "    options: [{name: ndots, value: \"2\"}, {name: edns0}]\n", ""), {},
-          { "      dns: {regex: \"(?:search a\\\\.example)|nameserver 1\\\\.1\\\\.1\\\\.1|options ndots:2 edns0|\"}" } },
+          { "    - {regex: \"(?:search a\\\\.example)|nameserver 1\\\\.1\\\\.1\\\\.1|options ndots:2 edns0|\"}" } },
         { "the pod network from the settings",
           C1(""), { .settings = "cluster: {pod_cidrs: [192.168.0.0/22], ipv6_link_local: false}\n" },
-          { "      interface.IPAddresses.address: {regex: \"192\\\\.168\\\\.[0-3]\\\\.(?:[0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\"}" },
+          { "          address: {regex: \"192\\\\.168\\\\.[0-3]\\\\.(?:[0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\"}" },
           { "fe80" } },
+        { "a CNI that picks MACs at random",
+          C1(""), { .settings = "network: {mac_from_ipv4: \"\"}\n" },
+          { "      hw_addr: {regex: \"[0-9a-f][02468ace](?::[0-9a-f]{2}){5}\"}  #" }, { "{from_ipv4" } },
 };
 
 static void test_cases(void **state)

@@ -310,9 +310,6 @@ static const struct allowed_mutation {
         { "web/go-shim-ipv4.json", 15, "storages[0].fstype" },
         /* A block emptyDir's shared flag (issue 18 item 4). */
         { "sidecar/go-shim-ipv4.json", 15, "storages[1].shared" },
-        /* The MAC the CNI picks, and an empty address list (issue 18 item 3). */
-        { "web/go-shim-ipv4.json", 1, "interface.hwAddr" },
-        { "web/go-shim-ipv4.json", 1, "interface.IPAddresses" },
         /* CopyFile's mode, owner, offset and parent mode (issue 18 item 5). */
         { "web/go-shim-ipv4.json", 11, "file_mode" },
         { "web/go-shim-ipv4.json", 11, "uid" },

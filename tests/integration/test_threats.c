@@ -722,36 +722,56 @@ static const struct step traversal_web[] = {
           .want = ALLOW, .rule = "copy:kubelet-files" },
 };
 
-/* Network rewiring: both policies pin the pod to eth0 in 10.244.0.0/16. */
+/* Network rewiring: both policies pin the pod to eth0 in 10.244.0.0/16 (the network section). */
+#define R_IFACE "the interface is not one the policy lists"
+#define R_IFACE_HW "the interface's MAC address is not the policy's"
+#define R_IFACE_DEVICE "the interface's device is not the policy's"
+#define R_IFACE_MTU "the interface's MTU is not the policy's"
+#define R_IFACE_ADDRS "an address is not one the policy allows, or too few are given"
+#define R_ROUTE "a route is not one the policy lists"
+#define R_NEIGH "a neighbour is not one the policy lists"
+#define GATEWAY_NEIGH { "/neighbors/ARPNeighbors/0/device", Q("eth0") },                         \
+                      { "/neighbors/ARPNeighbors/0/lladdr", Q("0a:58:0a:f4:01:01") },             \
+                      { "/neighbors/ARPNeighbors/0/state", "2" }
 #define NET_STEPS                                                                                \
         { "eth0 in the pod network", "locked/06-update-interface",                              \
           .want = ALLOW, .rule = "net:interface" },                                             \
         { "a second interface", "locked/28-rewire-interface",                                   \
-          .want = DENY, .rule = "net:interface.fields.interface.name",                          \
-          .reason = R_FIELD("interface.name") },                                                \
+          .want = DENY, .rule = "network-interface", .reason = R_IFACE },                       \
         { "eth0 moved out of the pod network", "locked/29-rewire-address",                      \
-          .want = DENY, .rule = "net:interface.fields.interface.IPAddresses.address",           \
-          .reason = R_FIELD("interface.IPAddresses.address") },                                 \
+          .want = DENY, .rule = "network-interface.addresses", .reason = R_IFACE_ADDRS },       \
         { "eth0 with a second address outside it", "locked/06-update-interface",                \
           .edits = { { "/interface/IPAddresses/-",                                              \
                        "{\"family\": \"v4\", \"address\": \"192.168.9.9\", \"mask\": \"24\"}" } }, \
-          .want = DENY, .rule = "net:interface.fields.interface.IPAddresses.address",           \
-          .reason = R_FIELD("interface.IPAddresses.address") },                                 \
+          .want = DENY, .rule = "network-interface.addresses", .reason = R_IFACE_ADDRS },       \
         { "eth0's name on the loopback device", "locked/06-update-interface",                   \
           .edits = { { "/interface/device", Q("lo") } },                                        \
-          .want = DENY, .rule = "net:interface.fields.interface.device",                        \
-          .reason = R_FIELD("interface.device") },                                              \
+          .want = DENY, .rule = "network-interface.device", .reason = R_IFACE_DEVICE },         \
+        { "eth0 with another link's MAC (the agent picks the link by it)",                      \
+          "locked/06-update-interface",                                                         \
+          .edits = { { "/interface/hwAddr", Q("0a:58:0a:f4:01:63") } },                         \
+          .want = DENY, .rule = "network-interface.hw_addr", .reason = R_IFACE_HW },            \
+        { "eth0 with another MTU", "locked/06-update-interface",                                \
+          .edits = { { "/interface/mtu", "68" } },                                              \
+          .want = DENY, .rule = "network-interface.mtu", .reason = R_IFACE_MTU },               \
+        { "eth0 with no address at all", "locked/06-update-interface",                          \
+          .edits = { { "/interface/IPAddresses", "[]" } },                                      \
+          .want = DENY, .rule = "network-interface.addresses", .reason = R_IFACE_ADDRS },       \
         { "a default route via another device", "locked/30-rewire-routes",                      \
-          .want = DENY, .rule = "net:routes.fields.routes.Routes.device",                       \
-          .reason = R_FIELD("routes.Routes.device") },                                          \
+          .want = DENY, .rule = "network-route", .reason = R_ROUTE },                           \
         { "a route via eth0 and one via eth1", "locked/30-rewire-routes",                       \
           .edits = { { "/routes/Routes/0/device", Q("eth0") },                                  \
+                     { "/routes/Routes/0/gateway", Q("10.244.2.1") },                           \
                      { "/routes/Routes/-", "{\"dest\": \"10.0.0.0/8\", \"device\": \"eth1\"}" } }, \
-          .want = DENY, .rule = "net:routes.fields.routes.Routes.device",                       \
-          .reason = R_FIELD("routes.Routes.device") },                                          \
+          .want = DENY, .rule = "network-route", .reason = R_ROUTE },                           \
+        { "the default route via eth0 to another gateway", "locked/30-rewire-routes",           \
+          .edits = { { "/routes/Routes/0/device", Q("eth0") } },                                \
+          .want = DENY, .rule = "network-route", .reason = R_ROUTE },                           \
         { "a neighbour on another device", "locked/31-rewire-arp",                              \
-          .want = DENY, .rule = "net:neighbors.fields.neighbors.ARPNeighbors.device",           \
-          .reason = R_FIELD("neighbors.ARPNeighbors.device") },                                 \
+          .want = DENY, .rule = "network-neighbor", .reason = R_NEIGH },                        \
+        { "the gateway's neighbour with another MAC", "locked/31-rewire-arp",                   \
+          .edits = { GATEWAY_NEIGH, { "/neighbors/ARPNeighbors/0/lladdr", Q("02:42:ac:11:00:02") } }, \
+          .want = DENY, .rule = "network-neighbor", .reason = R_NEIGH },                        \
         { "the guest's packet filter replaced", "threats/set-iptables",                         \
           .want = DENY, .rule = "default-deny", .reason = R_UNLISTED("SetIPTablesRequest") },   \
         { "the default route via eth0", "locked/30-rewire-routes",                              \
@@ -759,7 +779,7 @@ static const struct step traversal_web[] = {
                      { "/routes/Routes/0/gateway", Q("10.244.2.1") } },                         \
           .want = ALLOW, .rule = "net:routes" },                                                \
         { "the gateway's neighbour on eth0", "locked/31-rewire-arp",                            \
-          .edits = { { "/neighbors/ARPNeighbors/0/device", Q("eth0") } },                       \
+          .edits = { GATEWAY_NEIGH },                                                           \
           .want = ALLOW, .rule = "net:neighbors" }
 static const struct step net_locked[] = { NET_STEPS };
 static const struct step net_web[] = {
@@ -767,11 +787,9 @@ static const struct step net_web[] = {
         { "eth0 as the shim sets it up", "web/08-update-interface",
           .want = ALLOW, .rule = "net:interface" },
         { "a second interface (web's request)", "web/31-rewire-interface",
-          .want = DENY, .rule = "net:interface.fields.interface.name",
-          .reason = R_FIELD("interface.name") },
+          .want = DENY, .rule = "network-interface", .reason = R_IFACE },
         { "a default route via another device (web's request)", "web/32-rewire-routes",
-          .want = DENY, .rule = "net:routes.fields.routes.Routes.device",
-          .reason = R_FIELD("routes.Routes.device") },
+          .want = DENY, .rule = "network-route", .reason = R_ROUTE },
 };
 
 /* SetPolicy: the attested policy is the only one; afterwards it still decides. */
@@ -958,7 +976,15 @@ static const struct step spec_web[] = {
           .want = DENY, .rule = "container-id", .reason = R_ID },
 };
 
-/* The sandbox: no guest code, created once; the pause container once. */
+/* The sandbox: no guest code, nothing mounted or resolved but what the policy lists, created
+ * once; the pause container once. */
+#define R_SB_STORAGES "a sandbox storage is not one the policy allows"
+#define R_SB_DNS "a resolv.conf line is not one the policy allows"
+#define R_SB_HOSTNAME "the sandbox hostname differs from the policy's"
+#define R_SB_PIDNS "the sandbox pid namespace setting differs from the policy's"
+#define VIRTIO_FS(at)                                                                          \
+        "{\"driver\": \"virtio-fs\", \"source\": \"kataShared\", \"fstype\": \"virtiofs\", "   \
+        "\"options\": [\"nodev\"], \"mount_point\": \"" at "\"}"
 #define SANDBOX_STEPS(ex)                                                                        \
         { "a sandbox with guest hooks", ex "/01-create-sandbox",                                 \
           .edits = { { "/guest_hook_path", Q("/usr/share/oci/hooks") } },                        \
@@ -968,10 +994,29 @@ static const struct step spec_web[] = {
           .want = DENY, .rule = "sandbox-guest-code", .reason = R_GUEST_CODE },                  \
         { "a sandbox with another hostname", ex "/01-create-sandbox",                            \
           .edits = { { "/hostname", Q("evil") } },                                               \
-          .want = DENY, .rule = "sandbox.fields.hostname", .reason = R_FIELD("hostname") },      \
+          .want = DENY, .rule = "sandbox-hostname", .reason = R_SB_HOSTNAME },                   \
         { "a sandbox sharing one PID namespace", ex "/01-create-sandbox",                        \
           .edits = { { "/sandbox_pidns", "true" } },                                             \
-          .want = DENY, .rule = "sandbox.fields.sandbox_pidns", .reason = R_FIELD("sandbox_pidns") }, \
+          .want = DENY, .rule = "sandbox-pidns", .reason = R_SB_PIDNS },                         \
+        { "a host share mounted where every container's /dev/shm comes from",                    \
+          ex "/01-create-sandbox",                                                               \
+          .edits = { { "/storages/-", VIRTIO_FS("/run/kata-containers/sandbox/shm") } },         \
+          .want = DENY, .rule = "sandbox-storages", .reason = R_SB_STORAGES },                   \
+        { "kata's shm replaced by a host share", ex "/01-create-sandbox",                        \
+          .edits = { { "/storages/0", VIRTIO_FS("/run/kata-containers/sandbox/shm") } },         \
+          .want = DENY, .rule = "sandbox-storages", .reason = R_SB_STORAGES },                   \
+        { "a host share over /usr/local/bin", ex "/01-create-sandbox",                           \
+          .edits = { { "/storages/-", VIRTIO_FS("/usr/local/bin") } },                           \
+          .want = DENY, .rule = "sandbox-storages", .reason = R_SB_STORAGES },                   \
+        { "the shm executable", ex "/01-create-sandbox",                                         \
+          .edits = { { "/storages/0/options/0", Q("exec") } },                                   \
+          .want = DENY, .rule = "sandbox-storages", .reason = R_SB_STORAGES },                   \
+        { "an extra nameserver", ex "/01-create-sandbox",                                        \
+          .edits = { { "/dns/-", Q("nameserver 198.51.100.53") } },                              \
+          .want = DENY, .rule = "sandbox-dns", .reason = R_SB_DNS },                             \
+        { "an extra nameserver inside the cluster's line", ex "/01-create-sandbox",              \
+          .edits = { { "/dns/1", Q("nameserver 10.96.0.10\\nnameserver 198.51.100.53") } },    \
+          .want = DENY, .rule = "sandbox-dns", .reason = R_SB_DNS },                             \
         { "the pod's sandbox", ex "/01-create-sandbox", .want = ALLOW, .rule = "sandbox" },      \
         { "a second sandbox in the same VM", ex "/01-create-sandbox",                            \
           .want = DENY, .rule = "sandbox-once", .reason = R_SANDBOX_ONCE },                      \

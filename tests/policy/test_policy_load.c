@@ -272,7 +272,8 @@ static const struct bad_policy bad_policies[] = {
           "1:1: missing \"version\": a policy starts with \"version: 1\"" },
         { "version: 1\nmod: audit\n",
           "2:1: unknown key \"mod\" in the policy; expected one of: version, mode, "
-          "require_hooks, require_measurement, requests, containers, copy_file" },
+          "require_hooks, require_measurement, requests, containers, copy_file, sandbox, "
+          "network" },
         { "version: 1\nrequire_hooks: connect_unix\n",
           "2:16: expected a sequence for require_hooks, found a scalar" },
         { "version: 1\nrequire_hooks: [connect_unix, lsm_ececve]\n",
@@ -356,6 +357,47 @@ static const struct bad_policy bad_policies[] = {
         { "version: 1\nrequests:\n\tExecProcessRequest: allow\n",
           "3:1: invalid YAML: found character that cannot start any token while scanning for "
           "the next token" },
+        /* The sandbox and network sections. */
+        { "version: 1\nsandbox: [hostname]\n",
+          "2:10: expected a mapping for \"sandbox\", found a sequence" },
+        { "version: 1\nsandbox:\n  host_name: web\n",
+          "3:3: unknown key \"host_name\" in \"sandbox\"; expected one of: hostname, sandbox_id, "
+          "sandbox_pidns, dns, storages" },
+        { "version: 1\nsandbox:\n  sandbox_pidns: \"false\"\n",
+          "3:18: expected true or false for \"sandbox_pidns\"" },
+        { "version: 1\nsandbox:\n  dns: nameserver 10.96.0.10\n",
+          "3:8: expected a sequence for \"dns\", found a scalar" },
+        { "version: 1\nsandbox:\n  storages:\n    - {driver: ephemeral, source: shm, fstype: tmpfs}\n",
+          "4:7: missing \"mount_point\" in a storage" },
+        { "version: 1\nnetwork:\n  interface: []\n",
+          "3:3: unknown key \"interface\" in \"network\"; expected one of: interfaces, routes, "
+          "neighbors" },
+        { "version: 1\nnetwork:\n  interfaces:\n    - {name: eth0, mtu: 1450, addresses: []}\n",
+          "4:7: missing \"hw_addr\" in an interface: the agent picks the link by its MAC address" },
+        { "version: 1\nnetwork:\n  interfaces:\n    - {name: eth0, hw_addr: {from_ipv4: \"0A:58\"}, "
+          "mtu: 1450, addresses: []}\n",
+          "4:41: expected two lower-case hex octets such as \"0a:58\" for \"from_ipv4\", found "
+          "\"0A:58\"" },
+        { "version: 1\nnetwork:\n  interfaces:\n    - {name: eth0, hw_addr: x, addresses: []}\n",
+          "4:7: missing \"mtu\" in an interface" },
+        { "version: 1\nnetwork:\n  interfaces:\n    - {name: eth0, hw_addr: x, mtu: 1.5, addresses: []}\n",
+          "4:37: expected a non-negative integer, a string, {regex: ...} or {one_of: [...]} for "
+          "\"mtu\"" },
+        { "version: 1\nnetwork:\n  interfaces:\n    - {name: eth0, hw_addr: x, mtu: 1450}\n",
+          "4:7: missing \"addresses\" in an interface" },
+        { "version: 1\nnetwork:\n  interfaces:\n    - {name: eth0, hw_addr: x, mtu: 1450, "
+          "addresses: [{address: a}]}\n",
+          "4:55: missing \"mask\" in an address" },
+        { "version: 1\nnetwork:\n  interfaces:\n    - {name: eth0, hw_addr: a, mtu: 1, addresses: []}\n"
+          "    - {name: eth0, hw_addr: b, mtu: 1, addresses: []}\n",
+          "5:7: interface \"eth0\" is listed twice" },
+        { "version: 1\nnetwork:\n  interfaces:\n    - {name: eth0, hw_addr: x, mtu: 1, addresses: [], "
+          "min_addresses: 65}\n",
+          "4:70: \"min_addresses\" is too large (at most 64)" },
+        { "version: 1\nnetwork:\n  routes:\n    - {dest: \"\"}\n",
+          "4:7: missing \"device\" in a route" },
+        { "version: 1\nnetwork:\n  neighbors:\n    - {address: \"10.0.0.1\", device: eth0, lladdr: x}\n",
+          "4:7: missing \"state\" in a neighbor" },
 };
 
 static void test_bad_policies(void **state)

@@ -448,7 +448,11 @@ static void test_field_rules(void **state)
                 "      interface.mtu: {one_of: [\"1450\", \"1500\"]}\n"
                 "      interface.IPAddresses.family: v4\n"
                 "  OnlineCPUMemRequest:\n    decision: allow\n    id: cpu\n    reason: r\n"
-                "    fields: {wait: \"true\", nb_cpus: {regex: \"[1-4]\"}}\n");
+                "    fields: {wait: \"true\", nb_cpus: {regex: \"[1-4]\"}}\n"
+                /* The network section out of the way: the fields decide. */
+                "network:\n  interfaces:\n    - {name: eth0, hw_addr: \"\", device: \"\", mtu: {regex: \"[0-9]+\"},\n"
+                "       addresses: [{family: {one_of: [v4, v6]}, address: \"\", mask: \"\"}],\n"
+                "       min_addresses: 0}\n");
         _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
 
         (void)state;
@@ -472,6 +476,195 @@ static void test_field_rules(void **state)
                         VERDICT_DENY, "cpu.fields.wait");
         assert_decision(decide_json(p, s, AGENT_ONLINE_CPU_MEM, "{\"wait\": true, \"nb_cpus\": 12}"),
                         VERDICT_DENY, "cpu.fields.nb_cpus");
+}
+
+/* ---- The sandbox section ---- */
+
+#define SHM_STORAGE                                                                            \
+        "{\"driver\": \"ephemeral\", \"source\": \"shm\", \"fstype\": \"tmpfs\", "             \
+        "\"options\": [\"noexec\", \"nosuid\", \"nodev\", \"mode=1777\"], "                    \
+        "\"mount_point\": \"/run/kata-containers/sandbox/shm\"}"
+#define SANDBOX_OK "\"hostname\": \"web\", \"sandbox_id\": \"" ID64 "\", \"dns\": [\"nameserver 10.96.0.10\", " \
+                   "\"search default.svc.cluster.local\", \"\"], \"storages\": [" SHM_STORAGE "]"
+#define ID64 "4f2349ae4593394b3795b9358f04dea386880727d58e325404fcdaf8df135882"
+
+static const char sandbox_policy[] =
+        "version: 1\nrequests:\n  CreateSandboxRequest: {decision: allow, id: sb, reason: r}\n"
+        "sandbox:\n  hostname: web\n  sandbox_id: {regex: \"[0-9a-f]{64}\"}\n"
+        "  dns: [nameserver 10.96.0.10, {regex: \"search [a-z.]+\"}]\n"
+        "  storages:\n    - {driver: ephemeral, source: shm, fstype: tmpfs,\n"
+        "       options: [noexec, nosuid, nodev, mode=1777], mount_point: /run/kata-containers/sandbox/shm}\n";
+
+static void test_sandbox_section(void **state)
+{
+        _cleanup_(policy_freep) struct policy *p = load_ok(sandbox_policy);
+        _cleanup_(policy_freep) struct policy *bare =
+                load_ok("version: 1\nrequests:\n  CreateSandboxRequest: allow\n");
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+        static const struct {
+                const char *what, *json, *rule;
+        } deny[] = {
+                { "another hostname", "{" SANDBOX_OK ", \"hostname\": \"db\"}", "sandbox-hostname" },
+                { "a path as the id", "{\"hostname\": \"web\", \"sandbox_id\": \"../x\"}", "sandbox-id" },
+                { "a shared pid namespace", "{\"hostname\": \"web\", \"sandbox_id\": \"" ID64 "\", "
+                  "\"sandbox_pidns\": true}", "sandbox-pidns" },
+                { "another nameserver", "{\"hostname\": \"web\", \"sandbox_id\": \"" ID64 "\", "
+                  "\"dns\": [\"nameserver 198.51.100.53\"]}", "sandbox-dns" },
+                { "a second line inside one element", "{\"hostname\": \"web\", \"sandbox_id\": \"" ID64
+                  "\", \"dns\": [\"nameserver 10.96.0.10\\nnameserver 198.51.100.53\"]}", "sandbox-dns" },
+                { "a carriage return", "{\"hostname\": \"web\", \"sandbox_id\": \"" ID64 "\", "
+                  "\"dns\": [\"nameserver 10.96.0.10\\r\"]}", "sandbox-dns" },
+                { "a non-ASCII space the agent would trim", "{\"hostname\": \"web\", \"sandbox_id\": \""
+                  ID64 "\", \"dns\": [\"nameserver 10.96.0.10\\u00a0\"]}", "sandbox-dns" },
+                { "a virtio-fs share over the shm", "{" SANDBOX_OK ", \"storages\": [" SHM_STORAGE ", "
+                  "{\"driver\": \"virtio-fs\", \"source\": \"kataShared\", \"fstype\": \"virtiofs\", "
+                  "\"mount_point\": \"/run/kata-containers/sandbox/shm\"}]}", "sandbox-storages" },
+                { "the shm executable", "{\"hostname\": \"web\", \"sandbox_id\": \"" ID64 "\", "
+                  "\"storages\": [{\"driver\": \"ephemeral\", \"source\": \"shm\", \"fstype\": \"tmpfs\", "
+                  "\"options\": [\"exec\", \"nosuid\", \"nodev\", \"mode=1777\"], "
+                  "\"mount_point\": \"/run/kata-containers/sandbox/shm\"}]}", "sandbox-storages" },
+                { "the shm shared", "{\"hostname\": \"web\", \"sandbox_id\": \"" ID64 "\", "
+                  "\"storages\": [{\"driver\": \"ephemeral\", \"source\": \"shm\", \"fstype\": \"tmpfs\", "
+                  "\"options\": [\"noexec\", \"nosuid\", \"nodev\", \"mode=1777\"], \"shared\": true, "
+                  "\"mount_point\": \"/run/kata-containers/sandbox/shm\"}]}", "sandbox-storages" },
+                { "the shm with an fsGroup", "{\"hostname\": \"web\", \"sandbox_id\": \"" ID64 "\", "
+                  "\"storages\": [{\"driver\": \"ephemeral\", \"source\": \"shm\", \"fstype\": \"tmpfs\", "
+                  "\"options\": [\"noexec\", \"nosuid\", \"nodev\", \"mode=1777\"], \"fs_group\": {}, "
+                  "\"mount_point\": \"/run/kata-containers/sandbox/shm\"}]}", "sandbox-storages" },
+                { "guest hooks", "{" SANDBOX_OK ", \"guest_hook_path\": \"/h\"}", "sandbox-guest-code" },
+        };
+
+        (void)state;
+        assert_decision(decide_json(p, s, AGENT_CREATE_SANDBOX, "{" SANDBOX_OK "}"), VERDICT_ALLOW, "sb");
+        /* Lines are trimmed as the agent trims them; order and repetition are free. */
+        assert_decision(decide_json(p, s, AGENT_CREATE_SANDBOX,
+                                    "{\"hostname\": \"web\", \"sandbox_id\": \"" ID64 "\", \"dns\": "
+                                    "[\" \\tnameserver 10.96.0.10 \", \"search a.b\", \"nameserver 10.96.0.10\"]}"),
+                        VERDICT_ALLOW, "sb");
+        for (size_t i = 0; i < ELEMENTSOF(deny); i++) {
+                struct decision d = decide_json(p, s, AGENT_CREATE_SANDBOX, "%s", deny[i].json);
+                if (d.verdict != VERDICT_DENY || strcmp(d.rule_id, deny[i].rule) != 0)
+                        fail_msg("%s: got %s (%s), want %s", deny[i].what,
+                                 verdict_to_string(d.verdict), d.rule_id, deny[i].rule);
+        }
+        /* Without the section: only an empty request (a plain id at most). */
+        assert_decision(decide_json(bare, s, AGENT_CREATE_SANDBOX, "{}"), VERDICT_ALLOW,
+                        "requests.CreateSandboxRequest");
+        assert_decision(decide_json(bare, s, AGENT_CREATE_SANDBOX, "{\"sandbox_id\": \"" ID64 "\"}"),
+                        VERDICT_ALLOW, "requests.CreateSandboxRequest");
+        assert_decision(decide_json(bare, s, AGENT_CREATE_SANDBOX, "{\"hostname\": \"web\"}"),
+                        VERDICT_DENY, "sandbox-hostname");
+        assert_decision(decide_json(bare, s, AGENT_CREATE_SANDBOX, "{\"dns\": [\"nameserver 1.1.1.1\"]}"),
+                        VERDICT_DENY, "sandbox-dns");
+        assert_decision(decide_json(bare, s, AGENT_CREATE_SANDBOX, "{\"storages\": [" SHM_STORAGE "]}"),
+                        VERDICT_DENY, "sandbox-storages");
+}
+
+/* ---- The network section ---- */
+
+static const char network_policy[] =
+        "version: 1\nrequests:\n"
+        "  UpdateInterfaceRequest: {decision: allow, id: if, reason: r}\n"
+        "  UpdateRoutesRequest: {decision: allow, id: rt, reason: r}\n"
+        "  AddARPNeighborsRequest: {decision: allow, id: nb, reason: r}\n"
+        "network:\n  interfaces:\n"
+        "    - name: eth0\n      hw_addr: {from_ipv4: \"0a:58\"}\n      mtu: 1450\n      type: veth\n"
+        "      addresses:\n        - {address: {regex: \"10\\\\.244\\\\.1\\\\.[0-9]+\"}, mask: \"24\"}\n"
+        "        - {family: v6, address: {regex: \"fd00::[0-9a-f]+\"}, mask: \"64\"}\n"
+        "    - {name: eth1, hw_addr: \"02:00:00:00:00:01\", mtu: {one_of: [\"1500\", \"9000\"]},\n"
+        "       raw_flags: 128, device_path: \"01/02\", addresses: [], min_addresses: 0}\n"
+        "  routes:\n    - {dest: 0.0.0.0/0, gateway: \"10.244.1.1\", device: eth0}\n"
+        "    - {dest: \"::/0\", gateway: \"fd00::1\", device: eth0, family: v6}\n"
+        "  neighbors:\n    - {address: \"10.244.1.1\", device: eth0, lladdr: \"0a:58:0a:f4:01:01\", state: 2}\n";
+
+#define ETH0(extra)                                                                            \
+        "{\"interface\": {\"name\": \"eth0\", \"device\": \"eth0\", \"mtu\": 1450, \"type\": \"veth\", " \
+        "\"hwAddr\": \"0a:58:0a:f4:01:07\", \"IPAddresses\": [{\"address\": \"10.244.1.7\", "      \
+        "\"mask\": \"24\"}, {\"family\": \"v6\", \"address\": \"fd00::7\", \"mask\": \"64\"}]" extra "}}"
+#define ROUTE(extra) "{\"routes\": {\"Routes\": [{\"dest\": \"0.0.0.0/0\", \"gateway\": \"10.244.1.1\", " \
+                     "\"device\": \"eth0\"" extra "}]}}"
+#define NEIGH(extra) "{\"neighbors\": {\"ARPNeighbors\": [{\"toIPAddress\": {\"address\": \"10.244.1.1\"" \
+                     "}, \"device\": \"eth0\", \"lladdr\": \"0a:58:0a:f4:01:01\", \"state\": 2" extra "}]}}"
+
+static void test_network_section(void **state)
+{
+        _cleanup_(policy_freep) struct policy *p = load_ok(network_policy);
+        _cleanup_(policy_freep) struct policy *bare = load_ok(
+                "version: 1\nrequests:\n  UpdateInterfaceRequest: allow\n  UpdateRoutesRequest: allow\n"
+                "  AddARPNeighborsRequest: allow\n");
+        _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
+        static const struct {
+                enum agent_method_id id;
+                const char *what, *json, *rule;
+        } deny[] = {
+                { AGENT_UPDATE_INTERFACE, "another MAC", ETH0(", \"hwAddr\": \"0a:58:0a:f4:01:63\""),
+                  "network-interface.hw_addr" },
+                { AGENT_UPDATE_INTERFACE, "the MAC in capitals", ETH0(", \"hwAddr\": \"0A:58:0A:F4:01:07\""),
+                  "network-interface.hw_addr" },
+                { AGENT_UPDATE_INTERFACE, "another name", ETH0(", \"name\": \"eth2\""), "network-interface" },
+                { AGENT_UPDATE_INTERFACE, "another device", ETH0(", \"device\": \"lo\""),
+                  "network-interface.device" },
+                { AGENT_UPDATE_INTERFACE, "another MTU", ETH0(", \"mtu\": 68"), "network-interface.mtu" },
+                { AGENT_UPDATE_INTERFACE, "IFF_PROMISC", ETH0(", \"raw_flags\": 256"),
+                  "network-interface.raw_flags" },
+                { AGENT_UPDATE_INTERFACE, "another type", ETH0(", \"type\": \"macvlan\""),
+                  "network-interface.type" },
+                { AGENT_UPDATE_INTERFACE, "a device path", ETH0(", \"devicePath\": \"01/03\""),
+                  "network-interface.device_path" },
+                { AGENT_UPDATE_INTERFACE, "no addresses", ETH0(", \"IPAddresses\": []"),
+                  "network-interface.addresses" },
+                { AGENT_UPDATE_INTERFACE, "a /1 prefix", ETH0(", \"IPAddresses\": [{\"address\": "
+                  "\"10.244.1.7\", \"mask\": \"1\"}]"), "network-interface.addresses" },
+                { AGENT_UPDATE_INTERFACE, "an IPv4 address as IPv6", ETH0(", \"IPAddresses\": [{\"family\": "
+                  "\"v6\", \"address\": \"10.244.1.7\", \"mask\": \"24\"}]"), "network-interface.addresses" },
+                { AGENT_UPDATE_INTERFACE, "an address with leading zeros: no MAC derives from it",
+                  ETH0(", \"IPAddresses\": [{\"address\": \"10.244.1.07\", \"mask\": \"24\"}]"),
+                  "network-interface.hw_addr" },
+                { AGENT_UPDATE_INTERFACE, "no interface", "{}", "network-interface" },
+                { AGENT_UPDATE_ROUTES, "another gateway", ROUTE(", \"gateway\": \"10.244.1.66\""),
+                  "network-route" },
+                { AGENT_UPDATE_ROUTES, "another scope", ROUTE(", \"scope\": 253"), "network-route" },
+                { AGENT_UPDATE_ROUTES, "flags", ROUTE(", \"flags\": 4"), "network-route" },
+                { AGENT_UPDATE_ROUTES, "a route MTU", ROUTE(", \"mtu\": 68"), "network-route" },
+                { AGENT_UPDATE_ROUTES, "a source", ROUTE(", \"source\": \"127.0.0.1\""), "network-route" },
+                { AGENT_UPDATE_ROUTES, "the IPv4 route as IPv6", ROUTE(", \"family\": \"v6\""),
+                  "network-route" },
+                { AGENT_UPDATE_ROUTES, "no routes message", "{}", "network-route" },
+                { AGENT_ADD_ARP_NEIGHBORS, "another lladdr", NEIGH(", \"lladdr\": \"0a:58:0a:f4:01:63\""),
+                  "network-neighbor" },
+                { AGENT_ADD_ARP_NEIGHBORS, "state 0 (permanent)", NEIGH(", \"state\": 0"),
+                  "network-neighbor" },
+                { AGENT_ADD_ARP_NEIGHBORS, "flags", NEIGH(", \"flags\": 1"), "network-neighbor" },
+                { AGENT_ADD_ARP_NEIGHBORS, "another device", NEIGH(", \"device\": \"lo\""),
+                  "network-neighbor" },
+                { AGENT_ADD_ARP_NEIGHBORS, "no address", "{\"neighbors\": {\"ARPNeighbors\": [{\"device\": "
+                  "\"eth0\", \"lladdr\": \"0a:58:0a:f4:01:01\", \"state\": 2}]}}", "network-neighbor" },
+                { AGENT_ADD_ARP_NEIGHBORS, "no neighbors message", "{}", "network-neighbor" },
+        };
+
+        (void)state;
+        assert_decision(decide_json(p, s, AGENT_UPDATE_INTERFACE, ETH0("")), VERDICT_ALLOW, "if");
+        assert_decision(decide_json(p, s, AGENT_UPDATE_INTERFACE,
+                                    "{\"interface\": {\"name\": \"eth1\", \"device\": \"eth1\", \"mtu\": 9000, "
+                                    "\"hwAddr\": \"02:00:00:00:00:01\", \"raw_flags\": 128, "
+                                    "\"devicePath\": \"01/02\"}}"),
+                        VERDICT_ALLOW, "if");
+        assert_decision(decide_json(p, s, AGENT_UPDATE_ROUTES, ROUTE("")), VERDICT_ALLOW, "rt");
+        assert_decision(decide_json(p, s, AGENT_UPDATE_ROUTES, "{\"routes\": {}}"), VERDICT_ALLOW, "rt");
+        assert_decision(decide_json(p, s, AGENT_ADD_ARP_NEIGHBORS, NEIGH("")), VERDICT_ALLOW, "nb");
+        for (size_t i = 0; i < ELEMENTSOF(deny); i++) {
+                struct decision d = decide_json(p, s, deny[i].id, "%s", deny[i].json);
+                if (d.verdict != VERDICT_DENY || strcmp(d.rule_id, deny[i].rule) != 0)
+                        fail_msg("%s: got %s (%s), want %s", deny[i].what,
+                                 verdict_to_string(d.verdict), d.rule_id, deny[i].rule);
+        }
+        /* Without the section nothing is allowed, an empty route list aside. */
+        assert_decision(decide_json(bare, s, AGENT_UPDATE_INTERFACE, ETH0("")), VERDICT_DENY,
+                        "network-interface");
+        assert_decision(decide_json(bare, s, AGENT_UPDATE_ROUTES, ROUTE("")), VERDICT_DENY,
+                        "network-route");
+        assert_decision(decide_json(bare, s, AGENT_ADD_ARP_NEIGHBORS, NEIGH("")), VERDICT_DENY,
+                        "network-neighbor");
 }
 
 /* ---- CopyFile ---- */
@@ -1054,6 +1247,8 @@ int main(void)
                 cmocka_unit_test(test_regex_anchored),
                 cmocka_unit_test(test_regex_match_limit),
                 cmocka_unit_test(test_field_rules),
+                cmocka_unit_test(test_sandbox_section),
+                cmocka_unit_test(test_network_section),
                 cmocka_unit_test(test_copy_path_normalise),
                 cmocka_unit_test(test_copy_file),
                 cmocka_unit_test(test_create_container),
