@@ -182,6 +182,25 @@ def permissive_policy(path, requests):
             f.write("  %s: allow\n" % r)
         f.write("copy_file:\n  - id: anything\n    reason: the differential test copies anything\n"
                 "    path: {regex: \".*\"}\n    types: [file, directory, symlink]\n")
+        # The sandbox and network sections allow nothing when absent: allow what the
+        # corpus and the examples send (kata's shm storage; eth0, and eth1 the examples
+        # rewire to), every value of every other field.
+        any_ = '{regex: "(?s).*"}'
+        f.write("sandbox:\n  hostname: %s\n  sandbox_id: %s\n  dns: [%s]\n" % (any_, any_, any_))
+        f.write("  storages:\n    - {driver: ephemeral, source: shm, fstype: tmpfs, options: [noexec, "
+                "nosuid, nodev, mode=1777, size=67108864], mount_point: /run/kata-containers/sandbox/shm}\n")
+        f.write("network:\n  interfaces:\n")
+        for name in ("eth0", "eth1"):
+            f.write("    - {name: %s, hw_addr: %s, device: %s, mtu: %s, raw_flags: %s, type: %s,\n"
+                    "       device_path: %s, min_addresses: 0,\n"
+                    "       addresses: [{family: %s, address: %s, mask: %s}]}\n"
+                    % ((name,) + (any_,) * 9))
+        f.write("  routes:\n    - {%s}\n" % ", ".join(
+            "%s: %s" % (k, any_) for k in ("dest", "gateway", "device", "source", "scope", "family",
+                                            "flags", "mtu")))
+        f.write("  neighbors:\n    - {%s}\n" % ", ".join(
+            "%s: %s" % (k, any_) for k in ("address", "family", "mask", "device", "lladdr", "state",
+                                            "flags")))
 
 class World:
     def __init__(self, requests):
