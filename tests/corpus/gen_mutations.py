@@ -261,6 +261,8 @@ MUTATIONS = [
       "the Service network routed through the pod's gateway instead of the default route"),
     m(WD, {"method": "AddARPNeighbors"}, "neighbors.ARPNeighbors[0].lladdr", "set", "01:00:5e:00:00:01",
       "the gateway's neighbour with a multicast MAC"),
+    m(WD, {"method": "AddARPNeighbors"}, "neighbors.ARPNeighbors[0].lladdr", "set", "0a:58:0a:f4:01:63",
+      "the gateway's address answered by another pod's MAC"),
     m(WD, {"method": "AddARPNeighbors"}, "neighbors.ARPNeighbors[0].state", "set", 0,
       "state 0: the agent makes the neighbour permanent"),
     m(WD, {"method": "AddARPNeighbors"}, "neighbors.ARPNeighbors[0].toIPAddress.address", "set",

@@ -592,6 +592,10 @@ static void test_network_section(void **state)
         _cleanup_(policy_freep) struct policy *bare = load_ok(
                 "version: 1\nrequests:\n  UpdateInterfaceRequest: allow\n  UpdateRoutesRequest: allow\n"
                 "  AddARPNeighborsRequest: allow\n");
+        _cleanup_(policy_freep) struct policy *derived = load_ok(
+                "version: 1\nrequests:\n  AddARPNeighborsRequest: allow\nnetwork:\n  neighbors:\n"
+                "    - {address: {regex: \"10\\\\.244\\\\.1\\\\.[0-9]+\"}, device: eth0,\n"
+                "       lladdr: {from_ipv4: \"0a:58\"}, state: 2}\n");
         _cleanup_(policy_state_freep) struct policy_state *s = policy_state_new();
         static const struct {
                 enum agent_method_id id;
@@ -658,6 +662,12 @@ static void test_network_section(void **state)
                         fail_msg("%s: got %s (%s), want %s", deny[i].what,
                                  verdict_to_string(d.verdict), d.rule_id, deny[i].rule);
         }
+        /* A neighbour's MAC derived from its own IPv4 address. */
+        assert_decision(decide_json(derived, s, AGENT_ADD_ARP_NEIGHBORS, NEIGH("")), VERDICT_ALLOW,
+                        "requests.AddARPNeighborsRequest");
+        assert_decision(decide_json(derived, s, AGENT_ADD_ARP_NEIGHBORS,
+                                    NEIGH(", \"lladdr\": \"0a:58:0a:f4:01:63\"")),
+                        VERDICT_DENY, "network-neighbor");
         /* Without the section nothing is allowed, an empty route list aside. */
         assert_decision(decide_json(bare, s, AGENT_UPDATE_INTERFACE, ETH0("")), VERDICT_DENY,
                         "network-interface");
