@@ -122,6 +122,38 @@ static void host_partial_track(struct conn *c)
                 c->partial_since_ns = now_ns();
 }
 
+/*
+ * A protocol error in the host's bytes (a malformed header, a frame type or
+ * flags not taken, a stream id out of order): nothing after it can be read
+ * safely. What the host asked before it is still answered (the agent's
+ * answers to what was forwarded, ccgate's own already queued), then the
+ * connection closes: as after a half-close, with the frame timeout as bound.
+ */
+static void host_refuse(struct conn *c, int error)
+{
+        log_warning(error, "conn %" PRIu64 ": protocol error: closing once the %zu answer(s) "
+                           "due are out", c->id, c->n_inflight);
+        ttrpc_reader_done(&c->host.in);
+        c->host_eof = true;
+        c->refused = true;
+        c->refused_since_ns = now_ns();
+        c->partial_since_ns = 0;
+}
+
+/* The host's buffered frames; a protocol error refuses the host (host_refuse()).
+ * Returns < 0 when the connection must close now. */
+static int host_frames(struct proxy *p, struct conn *c)
+{
+        int r = proxy_endpoint_frames(p, &c->host);
+
+        if (r == -EPROTO || r == -EMSGSIZE) {
+                if (!c->closing)
+                        host_refuse(c, -r);
+                return c->closing ? r : 0;
+        }
+        return r;
+}
+
 /* Close host connections that have dripped one frame for longer than allowed:
  * each holds a buffer, and a host could hold many. */
 static void conns_expire(struct proxy *p)
@@ -134,6 +166,11 @@ static void conns_expire(struct proxy *p)
                 if (c->partial_since_ns != 0 && now - c->partial_since_ns > limit) {
                         log_warning(0, "conn %" PRIu64 ": no whole frame within %us: closing",
                                     c->id, p->config->frame_timeout_s);
+                        conn_kill(p, c);
+                } else if (c->refused && now - c->refused_since_ns > limit) {
+                        log_warning(0, "conn %" PRIu64 ": %zu answer(s) still due %us after a "
+                                       "protocol error: closing", c->id, c->n_inflight,
+                                    p->config->frame_timeout_s);
                         conn_kill(p, c);
                 }
         }
@@ -213,10 +250,11 @@ static void host_event(struct proxy *p, struct conn *c, uint32_t events)
                 }
         }
         /* Frames may be waiting from an earlier throttle even without new bytes. */
-        r = proxy_endpoint_frames(p, &c->host);
+        r = host_frames(p, c);
         if (r < 0)
                 goto close;
-        host_partial_track(c);
+        if (!c->refused)
+                host_partial_track(c);
         /* Replies freed room on the host side: the agent side may go on. */
         if (c->agent.fd >= 0 && proxy_endpoint_frames(p, &c->agent) < 0)
                 proxy_agent_lost(p, c, EPROTO);
@@ -265,7 +303,7 @@ static void agent_event(struct proxy *p, struct conn *c, uint32_t events)
                 goto update;
         }
         /* The agent's queue drained: host frames held back may now go. */
-        if (proxy_endpoint_frames(p, &c->host) < 0)
+        if (host_frames(p, c) < 0)
                 c->closing = true;
 update:
         if (c->closing || host_done(c) || conn_update(p, c) < 0)

@@ -103,6 +103,10 @@ static int host_frame(struct proxy *p, struct conn *c, const struct ttrpc_frame 
         if (f->header.type != TTRPC_TYPE_REQUEST)
                 return log_warning(EPROTO, "conn %" PRIu64 ": frame type %u from the host",
                                    c->id, f->header.type);
+        /* Forwarded as they are, so only flags with one meaning to every peer. */
+        if (f->header.flags & ~TTRPC_REQUEST_FLAGS)
+                return log_warning(EPROTO, "conn %" PRIu64 ": stream %" PRIu32 ": request flags "
+                                           "0x%02x", c->id, sid, f->header.flags);
         /* Client stream ids are odd and increase; a reused id would confuse the
          * pairing of responses with the state effects of their requests. */
         if ((sid & 1u) == 0 || sid <= c->last_stream_id)

@@ -59,6 +59,11 @@ struct conn {
         bool closing; /* the host side failed: close after this event */
         bool host_eof; /* the host shut its sending side: answer what it asked, then close */
         bool dead;    /* closed, waiting to be freed */
+        /* A protocol error from the host: nothing more is read from it, and
+         * it is closed once the answers due to it are out (or at the frame
+         * timeout, counted from here). */
+        bool refused;
+        uint64_t refused_since_ns;
         uint32_t last_stream_id;
         uint64_t partial_since_ns; /* when the host's unfinished frame began; 0: none */
         struct inflight *inflight;

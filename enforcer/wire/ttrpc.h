@@ -23,6 +23,12 @@ enum ttrpc_type {
 #define TTRPC_FLAG_REMOTE_CLOSED 0x1u
 #define TTRPC_FLAG_REMOTE_OPEN 0x2u
 #define TTRPC_FLAG_NO_DATA 0x4u
+/* The flags a request frame may carry: none (containerd's ttrpc before 1.2,
+ * ttrpc-rust's unary calls), or REMOTE_CLOSED, which containerd's ttrpc client
+ * since 1.2 sets on every unary call (no data frames follow it; its server
+ * reads no flags of a request). REMOTE_OPEN opens a client stream, which no
+ * agent method has; NO_DATA and the other bits mean nothing on a request. */
+#define TTRPC_REQUEST_FLAGS TTRPC_FLAG_REMOTE_CLOSED
 
 /* google.rpc.Code values ccgate itself answers with. */
 #define TTRPC_CODE_OK 0

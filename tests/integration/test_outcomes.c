@@ -247,19 +247,17 @@ static void test_host_gone_in_flight(void **state)
         uint8_t data[TTRPC_HEADER_SIZE];
 
         gate_env_start_stub(e, "--batch", "100", NULL);
-        gate_env_start_gate(e, "integration.yaml", NULL);
+        gate_env_start_gate(e, "integration.yaml", "--frame-timeout", "1", NULL);
         c = gate_env_connect(e);
         send_request(&h, c, "GetGuestDetails");
         send_request(&h, c, "GetGuestDetails");
         assert_int_equal(harness_record_wait(e->record, 2, HARNESS_WAIT_MS), 0);
-        /* A data frame: the host breaks the protocol, and ccgate closes its connection. */
+        /* A data frame: the host breaks the protocol. ccgate reads nothing more
+         * and waits for the answers due (the agent holds them), at most the
+         * frame timeout, then closes the connection. */
         make_frame(data, sizeof(data), ttrpc_client_new_stream(c), TTRPC_TYPE_DATA, 0, NULL, 0);
         assert_int_equal(ttrpc_client_send_raw(c, data, sizeof(data)), 0);
-        {
-                struct ttrpc_reply r;
-
-                assert_int_equal(ttrpc_client_recv(c, &r), -ECONNRESET);
-        }
+        assert_int_equal(ttrpc_client_wait_closed(c), 0);
         /* It goes on serving others. */
         other = gate_env_connect(e);
         assert_true(harness_alive(e->gate));
