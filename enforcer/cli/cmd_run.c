@@ -87,7 +87,16 @@ static void run_usage(FILE *f)
                 "      --max-connections N host connections served at once (default %u)\n"
                 "      --max-inflight N    requests in flight per connection (default %u)\n"
                 "      --frame-timeout S   close a host connection that leaves one frame\n"
-                "                          unfinished for S seconds (default %u)\n"
+                "                          unfinished for S seconds (default %u); after a\n"
+                "                          protocol error, the longest the answers still due\n"
+                "                          are waited for\n"
+                "      --memory-budget SIZE  bytes of host frames ccgate buffers over all\n"
+                "                          connections (suffixes K, M, G; default 64M, at\n"
+                "                          least 8M). A buffer over 64 KiB (a large frame)\n"
+                "                          may use three quarters of it; past half, reads\n"
+                "                          take only what a frame needs. A connection that\n"
+                "                          cannot get memory waits, unread, in turn; its\n"
+                "                          frame timeout runs on\n"
                 "Runtime measurement (the start, each accepted SetPolicy and the audit log's\n"
                 "head, extended into a TEE register; see ccgate(8)):\n"
                 "      --measure KIND      'auto' (the default: the attestation agent if it\n"
@@ -163,7 +172,7 @@ static int parse_size(const char *s, uint64_t *ret)
 static int run_parse(int argc, char **argv, struct run_options *o)
 {
         enum { OPT_SYNC = 256, OPT_ROTATE, OPT_TEE, OPT_MAXCONN, OPT_MAXINFLIGHT, OPT_LOGLEVEL,
-               OPT_FRAME_TIMEOUT, OPT_TEE_REQUIRED, OPT_TEE_REPORT, OPT_INITDATA,
+               OPT_FRAME_TIMEOUT, OPT_MEMORY_BUDGET, OPT_TEE_REQUIRED, OPT_TEE_REPORT, OPT_INITDATA,
                OPT_FROM_HOST, OPT_CGROUP, OPT_PIN_DIR, OPT_NO_SANDBOX, OPT_MEASURE,
                OPT_MEASURE_AUDIT, OPT_MEASURE_LOG, OPT_MEASURE_PCR, OPT_MEASURE_RTMR,
                OPT_AA_SOCKET, OPT_TPM_TCTI, OPT_RTMR_DIR };
@@ -186,6 +195,7 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 { "max-inflight", required_argument, NULL, OPT_MAXINFLIGHT },
                 { "log-level", required_argument, NULL, OPT_LOGLEVEL },
                 { "frame-timeout", required_argument, NULL, OPT_FRAME_TIMEOUT },
+                { "memory-budget", required_argument, NULL, OPT_MEMORY_BUDGET },
                 { "measure", required_argument, NULL, OPT_MEASURE },
                 { "measure-audit", required_argument, NULL, OPT_MEASURE_AUDIT },
                 { "measure-log", required_argument, NULL, OPT_MEASURE_LOG },
@@ -205,6 +215,7 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 .max_connections = PROXY_DEFAULT_MAX_CONNECTIONS,
                 .max_inflight = PROXY_DEFAULT_MAX_INFLIGHT,
                 .frame_timeout_s = PROXY_DEFAULT_FRAME_TIMEOUT_S,
+                .memory_budget = PROXY_DEFAULT_MEMORY_BUDGET,
                 .measure_every = MEASURE_EVERY_MS,
                 .measure_every_n = 10000,
         };
@@ -273,6 +284,18 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                         else
                                 o->max_inflight = (unsigned)v;
                         break;
+                case OPT_MEMORY_BUDGET: {
+                        uint64_t bytes;
+
+                        if (parse_size(optarg, &bytes) < 0 || bytes < PROXY_MIN_MEMORY_BUDGET ||
+                            bytes > SIZE_MAX / 2) {
+                                fprintf(stderr, "ccgate run: --memory-budget: expected a size of "
+                                                "at least 8M, like 64M, got '%s'\n", optarg);
+                                return -EINVAL;
+                        }
+                        o->memory_budget = (size_t)bytes;
+                        break;
+                }
                 case OPT_FRAME_TIMEOUT:
                         if (parse_unsigned(optarg, 3600, &v) < 0 || v == 0) {
                                 fprintf(stderr, "ccgate run: --frame-timeout: expected 1..3600 "

@@ -25,6 +25,7 @@ static void conn_kill(struct proxy *p, struct conn *c)
                 return;
         proxy_inflight_abandon(p, c, GATE_ABANDON_HOST_CLOSED);
         proxy_endpoint_close(p, &c->host);
+        proxy_mem_release(p, c);
         proxy_endpoint_close(p, &c->agent);
         free(c->inflight);
         c->inflight = NULL;
@@ -129,11 +130,12 @@ static void host_partial_track(struct conn *c)
  * answers to what was forwarded, ccgate's own already queued), then the
  * connection closes: as after a half-close, with the frame timeout as bound.
  */
-static void host_refuse(struct conn *c, int error)
+static void host_refuse(struct proxy *p, struct conn *c, int error)
 {
         log_warning(error, "conn %" PRIu64 ": protocol error: closing once the %zu answer(s) "
                            "due are out", c->id, c->n_inflight);
         ttrpc_reader_done(&c->host.in);
+        proxy_mem_release(p, c);
         c->host_eof = true;
         c->refused = true;
         c->refused_since_ns = now_ns();
@@ -148,7 +150,7 @@ static int host_frames(struct proxy *p, struct conn *c)
 
         if (r == -EPROTO || r == -EMSGSIZE) {
                 if (!c->closing)
-                        host_refuse(c, -r);
+                        host_refuse(p, c, -r);
                 return c->closing ? r : 0;
         }
         return r;
@@ -177,12 +179,12 @@ static void conns_expire(struct proxy *p)
 }
 
 /* Bring epoll's interest in line with the queues, after any change. */
-static int conn_update(struct proxy *p, struct conn *c)
+int proxy_conn_update(struct proxy *p, struct conn *c)
 {
         uint32_t host_ev = 0, agent_ev = 0;
         int r;
 
-        if (!proxy_host_throttled(c) && !c->host_eof)
+        if (!proxy_host_throttled(c) && !c->host_eof && !c->mem_waiting)
                 host_ev |= EPOLLIN;
         if (outq_pending(&c->host.out) > 0)
                 host_ev |= EPOLLOUT;
@@ -230,8 +232,9 @@ static void host_event(struct proxy *p, struct conn *c, uint32_t events)
 {
         int r = 0;
 
-        /* Both directions gone after a half-close: nobody is left to answer. */
-        if (c->host_eof && (events & (EPOLLHUP | EPOLLERR)))
+        /* Both directions gone after a half-close: nobody is left to answer.
+         * Gone while waiting for memory: nothing it sent can be read. */
+        if ((c->host_eof || c->mem_waiting) && (events & (EPOLLHUP | EPOLLERR)))
                 goto close;
 
         if (events & EPOLLOUT) {
@@ -240,7 +243,7 @@ static void host_event(struct proxy *p, struct conn *c, uint32_t events)
                         goto close;
         }
         if (!c->host_eof && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
-                r = proxy_endpoint_read(&c->host);
+                r = proxy_endpoint_read(p, &c->host);
                 if (r < 0)
                         goto close; /* the host is gone */
                 if (r > 0) {
@@ -255,12 +258,13 @@ static void host_event(struct proxy *p, struct conn *c, uint32_t events)
                 goto close;
         if (!c->refused)
                 host_partial_track(c);
+        proxy_mem_shrink(p, c);
         /* Replies freed room on the host side: the agent side may go on. */
         if (c->agent.fd >= 0 && proxy_endpoint_frames(p, &c->agent) < 0)
                 proxy_agent_lost(p, c, EPROTO);
         if (c->closing || host_done(c))
                 goto close;
-        r = conn_update(p, c);
+        r = proxy_conn_update(p, c);
         if (r < 0)
                 goto close;
         return;
@@ -289,7 +293,7 @@ static void agent_event(struct proxy *p, struct conn *c, uint32_t events)
                 }
         }
         if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-                r = proxy_endpoint_read(&c->agent);
+                r = proxy_endpoint_read(p, &c->agent);
                 if (r != 0) {
                         /* Answers already received still go to the host first. */
                         (void)proxy_endpoint_frames(p, &c->agent);
@@ -306,7 +310,7 @@ static void agent_event(struct proxy *p, struct conn *c, uint32_t events)
         if (host_frames(p, c) < 0)
                 c->closing = true;
 update:
-        if (c->closing || host_done(c) || conn_update(p, c) < 0)
+        if (c->closing || host_done(c) || proxy_conn_update(p, c) < 0)
                 conn_kill(p, c);
 }
 
@@ -326,7 +330,7 @@ static void conns_retry_agent(struct proxy *p)
                         r = -EAGAIN; /* busy for too long: treat as gone */
                 if (r < 0)
                         proxy_agent_lost(p, c, -r);
-                if (c->closing || conn_update(p, c) < 0)
+                if (c->closing || proxy_conn_update(p, c) < 0)
                         conn_kill(p, c);
         }
 }
@@ -478,6 +482,7 @@ int proxy_run(const struct proxy_config *config, int listen_fd, int stop_fd, str
                                                      "records since the last fsync may be lost "
                                                      "(said once until it succeeds)");
                                 conns_expire(&p);
+                                proxy_mem_tick(&p);
                                 conns_retry_agent(&p);
                                 accept_resume(&p);
                                 break;

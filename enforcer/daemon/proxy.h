@@ -18,11 +18,15 @@ struct proxy_config {
         unsigned max_connections; /* beyond it new connections are closed at once */
         unsigned max_inflight;    /* per connection; beyond it RESOURCE_EXHAUSTED */
         unsigned frame_timeout_s; /* a host frame left unfinished this long closes its connection */
+        size_t memory_budget;     /* bytes of host frames buffered over all connections */
 };
 
 #define PROXY_DEFAULT_MAX_CONNECTIONS 1024u
 #define PROXY_DEFAULT_MAX_INFLIGHT 1024u
 #define PROXY_DEFAULT_FRAME_TIMEOUT_S 30u
+#define PROXY_DEFAULT_MEMORY_BUDGET (64u * 1024u * 1024u)
+/* Room for a maximal frame in the three quarters large frames may use, and more. */
+#define PROXY_MIN_MEMORY_BUDGET (8u * 1024u * 1024u)
 
 /*
  * Serve listen_fd until stop_fd (a signalfd, or any fd) becomes readable.

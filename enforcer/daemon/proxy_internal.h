@@ -22,6 +22,9 @@
 #define PROXY_READ_CHUNK (64u * 1024u)
 /* Reads per wake-up per socket, so one busy peer cannot starve the others. */
 #define PROXY_READS_PER_EVENT 8
+/* A host buffer up to this size (a small request) may use the whole memory
+ * budget; larger ones leave a quarter of it to others (proxy_mem.c). */
+#define PROXY_MEM_SMALL (64u * 1024u)
 /* Ticks (seconds) an agent with a full backlog is retried before requests get UNAVAILABLE. */
 #define PROXY_AGENT_RETRIES 10u
 
@@ -66,6 +69,11 @@ struct conn {
         uint64_t refused_since_ns;
         uint32_t last_stream_id;
         uint64_t partial_since_ns; /* when the host's unfinished frame began; 0: none */
+        /* The memory budget (proxy_mem.c): what c's host buffer is charged,
+         * and while it waits for more, how much and its place in the queue. */
+        size_t mem_charged, mem_need;
+        bool mem_waiting;
+        struct conn *wait_prev, *wait_next;
         struct inflight *inflight;
         size_t n_inflight, cap_inflight;
         struct conn *prev, *next;
@@ -82,6 +90,9 @@ struct proxy {
         bool accept_paused;  /* out of descriptors: the listener is not watched */
         bool accept_starved; /* said so in the log; cleared by the next accept */
         uint64_t next_conn_id;
+        size_t mem_used; /* charged to the memory budget, over all connections */
+        struct conn *mem_waiters, *mem_waiters_tail; /* waiting for memory, oldest first */
+        bool mem_said;   /* the log said that connections wait */
 };
 
 /* ---- proxy_io.c ---- */
@@ -93,8 +104,9 @@ int proxy_endpoint_add(struct proxy *p, struct endpoint *e, uint32_t events);
 void proxy_endpoint_close(struct proxy *p, struct endpoint *e);
 /* Queue bytes for a peer, writing at once when nothing is queued before them. */
 int proxy_endpoint_send(struct endpoint *e, const uint8_t *data, size_t len);
-/* Read what is there. Returns 1 on EOF, 0 when drained for now, -errno on error. */
-int proxy_endpoint_read(struct endpoint *e);
+/* Read what is there (a host side within the memory budget). Returns 1 on
+ * EOF, 0 when drained for now or waiting for memory, -errno on error. */
+int proxy_endpoint_read(struct proxy *p, struct endpoint *e);
 /* Write what is queued, as far as the socket takes it. 0 or -errno. */
 int proxy_endpoint_flush(struct endpoint *e);
 /* Send to the host; a host that cannot take its answers is closed after this event. */
@@ -112,7 +124,24 @@ int proxy_endpoint_frames(struct proxy *p, struct endpoint *e);
 bool proxy_host_throttled(const struct conn *c);
 bool proxy_agent_throttled(const struct conn *c);
 
+/* ---- proxy_mem.c ---- */
+
+/* Charge c's host buffer up to cap bytes before it grows to that. false: it
+ * does not fit; c waits (is not read) until wake-up by proxy_conn_update(). */
+bool proxy_mem_reserve(struct proxy *p, struct conn *c, size_t cap);
+/* c's host buffer was freed (or c closes): its charge back, waiters served. */
+void proxy_mem_release(struct proxy *p, struct conn *c);
+/* After c's frames were taken: under pressure, an empty buffer goes back. */
+void proxy_mem_shrink(struct proxy *p, struct conn *c);
+/* Past half the budget, or with anyone waiting: reads ask only for what they need. */
+bool proxy_mem_pressure(const struct proxy *p);
+/* Once a second: under pressure, every empty buffer back; waiters served. */
+void proxy_mem_tick(struct proxy *p);
+
 /* ---- proxy.c ---- */
+
+/* Bring epoll's interest in c in line with its queues and state. 0 or -errno. */
+int proxy_conn_update(struct proxy *p, struct conn *c);
 
 /* The agent side went away: what is in flight on it is answered UNAVAILABLE. */
 void proxy_agent_lost(struct proxy *p, struct conn *c, int error);

@@ -67,19 +67,39 @@ int proxy_endpoint_send(struct endpoint *e, const uint8_t *data, size_t len)
 }
 
 /* Read what is there. Returns 1 on EOF, 0 when drained for now, -errno on error. */
-int proxy_endpoint_read(struct endpoint *e)
+/* How much a host read may ask for: what the budget gives (proxy_mem.c). 0: wait. */
+static size_t host_want(struct proxy *p, struct endpoint *e, size_t want)
+{
+        struct conn *c = e->conn;
+
+        if (proxy_mem_reserve(p, c, ttrpc_reader_cap_for(&e->in, want)))
+                return want;
+        /* What fits in the buffer it has, if anything, without growing it. */
+        if (ttrpc_reader_cap_for(&e->in, 1) <= c->mem_charged)
+                return 1;
+        return 0;
+}
+
+int proxy_endpoint_read(struct proxy *p, struct endpoint *e)
 {
         for (int i = 0; i < PROXY_READS_PER_EVENT; i++) {
                 size_t want = ttrpc_reader_wanted(&e->in), avail;
+                bool host = e->kind == ENDPOINT_HOST;
                 uint8_t *space;
                 ssize_t n;
 
                 if (want == 0)
                         return 0; /* a whole frame waits to be processed */
-                if (want < PROXY_READ_CHUNK)
+                /* Under memory pressure a host read asks for what its frame needs. */
+                if (want < PROXY_READ_CHUNK && !(host && proxy_mem_pressure(p)))
                         want = PROXY_READ_CHUNK;
                 if (want > TTRPC_MAX_FRAME)
                         want = TTRPC_MAX_FRAME;
+                if (host) {
+                        want = host_want(p, e, want);
+                        if (want == 0)
+                                return 0; /* waits for memory */
+                }
                 space = ttrpc_reader_space(&e->in, want, &avail);
                 if (!space)
                         return -errno;

@@ -278,6 +278,7 @@ int run_daemon(const struct run_options *o)
         config.max_connections = o->max_connections;
         config.max_inflight = o->max_inflight;
         config.frame_timeout_s = o->frame_timeout_s;
+        config.memory_budget = o->memory_budget;
 
         /* Which eBPF hooks guard the agent: the policy may require some, and
          * every audit log's genesis names them. */

@@ -36,6 +36,7 @@ struct run_options {
         unsigned max_connections;
         unsigned max_inflight;
         unsigned frame_timeout_s;
+        size_t memory_budget;   /* host frames buffered over all connections (proxy_mem.c) */
         /* Runtime measurement (run_measure.h); NULL strings take the defaults. */
         const char *measure;     /* "auto" (NULL), "aa", "tpm", "rtmr", "none" */
         const char *measure_log; /* NULL: DIR/events.BASE of the audit log */

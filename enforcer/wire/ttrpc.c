@@ -78,6 +78,26 @@ size_t ttrpc_reader_wanted(const struct ttrpc_reader *r)
         return TTRPC_HEADER_SIZE + (size_t)h.length - have;
 }
 
+/* Capacity grows by doubling from 4 KiB, but not past what a maximal frame
+ * needs: a 4 MiB frame gets 4 MiB and a page, not 8 MiB. */
+size_t ttrpc_reader_cap_for(const struct ttrpc_reader *r, size_t min_free)
+{
+        size_t pending = ttrpc_reader_pending(r), need, ncap;
+
+        if (r->cap - r->end >= min_free || (r->cap - pending >= min_free && r->cap > 0))
+                return r->cap;
+        /* pending + min_free <= 2 * TTRPC_MAX_FRAME: no overflow on size_t. */
+        need = pending + min_free;
+        ncap = r->cap ? r->cap : 4096;
+        while (ncap < need)
+                ncap *= 2;
+        if (ncap > TTRPC_MAX_FRAME) {
+                ncap = need > TTRPC_MAX_FRAME ? need : TTRPC_MAX_FRAME;
+                ncap = (ncap + 4095u) & ~(size_t)4095u;
+        }
+        return ncap;
+}
+
 uint8_t *ttrpc_reader_space(struct ttrpc_reader *r, size_t min_free, size_t *ret_avail)
 {
         size_t pending = ttrpc_reader_pending(r);
@@ -95,13 +115,9 @@ uint8_t *ttrpc_reader_space(struct ttrpc_reader *r, size_t min_free, size_t *ret
         }
 
         if (r->cap - r->end < min_free) {
-                /* pending + min_free <= 2 * TTRPC_MAX_FRAME: no overflow on size_t. */
-                size_t need = pending + min_free;
-                size_t ncap = r->cap ? r->cap : 4096;
+                size_t ncap = ttrpc_reader_cap_for(r, min_free);
                 uint8_t *nbuf;
 
-                while (ncap < need)
-                        ncap *= 2;
                 nbuf = realloc(r->buf, ncap);
                 if (!nbuf)
                         return NULL;

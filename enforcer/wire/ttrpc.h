@@ -88,6 +88,11 @@ void ttrpc_reader_done(struct ttrpc_reader *r);
  */
 uint8_t *ttrpc_reader_space(struct ttrpc_reader *r, size_t min_free, size_t *ret_avail);
 
+/* The capacity r has after ttrpc_reader_space(r, min_free) succeeds (its
+ * current one when the bytes fit, after sliding what is pending to the front):
+ * for a caller that accounts for the buffer before it grows. */
+size_t ttrpc_reader_cap_for(const struct ttrpc_reader *r, size_t min_free);
+
 /* Record that n bytes were written at the pointer ttrpc_reader_space() returned. */
 void ttrpc_reader_commit(struct ttrpc_reader *r, size_t n);
 
