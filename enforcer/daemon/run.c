@@ -335,7 +335,7 @@ int run_daemon(const struct run_options *o)
                                      .extender = run_measure_name(&rm) });
         if (r < 0)
                 return r;
-        if (rm.active && rm.m.failed && rp.v.policy && policy_requires_measurement(rp.v.policy) &&
+        if (run_measure_failed(&rm) && rp.v.policy && policy_requires_measurement(rp.v.policy) &&
             !rp.deny_all) {
                 rp.deny_all = "the runtime measurement failed, and the policy requires it";
                 rp.deny_rule = GATE_RULE_MEASUREMENT;

@@ -107,16 +107,25 @@ int run_measure_start(const struct run_options *o, struct run_measure *rm, struc
                 return 0;
         if (o->measure_log)
                 snprintf(rm->log_path, sizeof(rm->log_path), "%s", o->measure_log);
-        else if (default_log_path(o->audit_path, rm->log_path, sizeof(rm->log_path)) < 0)
-                return log_error(-ENAMETOOLONG, "the event log's name is too long");
+        else if (default_log_path(o->audit_path, rm->log_path, sizeof(rm->log_path)) < 0) {
+                log_error(0, "runtime measurement off: the event log's name is too long");
+                goto unmeasured;
+        }
         r = measure_boot_id(boot);
-        if (r < 0)
-                return log_error(r, "reading this boot's id for the event log");
+        if (r < 0) {
+                log_error(r, "runtime measurement off: cannot read this boot's id "
+                             "(/proc/sys/kernel/random/boot_id) for the event log");
+                goto unmeasured;
+        }
         c.log_path = rm->log_path;
         c.boot = boot;
         r = measure_init(&rm->m, &c, &rm->ext);
-        if (r < 0)
-                return log_error(r, "cannot open the measurement event log %s", rm->log_path);
+        if (r < 0) {
+                log_error(r, "runtime measurement off: cannot open the event log %s",
+                          rm->log_path);
+                rm->failed = true;
+                return 0;
+        }
         rm->active = true;
         /* The extender's name moved into the measurer with it. */
         start = *info;
@@ -128,6 +137,16 @@ int run_measure_start(const struct run_options *o, struct run_measure *rm, struc
                 log_notice("measured the start into %s (event log %s)", rm->m.ext.name,
                            rm->log_path);
         return 0;
+
+unmeasured:
+        measure_extender_done(&rm->ext);
+        rm->failed = true;
+        return 0;
+}
+
+bool run_measure_failed(const struct run_measure *rm)
+{
+        return rm->failed || (rm->active && rm->m.failed);
 }
 
 void run_measure_stop(struct run_measure *rm, struct audit_log *audit)

@@ -16,6 +16,7 @@ struct run_measure {
         struct measure_extender ext; /* chosen, not yet handed to the measurer */
         struct measurer m;
         bool active;                 /* m is set up */
+        bool failed;                 /* an extender was chosen but the event log could not be set up */
         char log_path[4096];
 };
 
@@ -31,9 +32,9 @@ int run_measure_choose(const struct run_options *o, struct run_measure *rm);
 const char *run_measure_name(const struct run_measure *rm);
 
 /*
- * Set the measurer up on the event log and measure the Start event. Returns 0
- * (rm->m.failed says whether it worked; logged) or -errno when the event log
- * cannot be opened (logged).
+ * Set the measurer up on the event log and measure the Start event. What fails
+ * is logged and leaves ccgate unmeasured (run_measure_failed()), which a policy
+ * with require_measurement turns into denials: ccgate serves either way.
  */
 int run_measure_start(const struct run_options *o, struct run_measure *rm, struct audit_log *audit,
                       const struct measure_start_info *info);
@@ -42,3 +43,6 @@ int run_measure_start(const struct run_options *o, struct run_measure *rm, struc
 void run_measure_stop(struct run_measure *rm, struct audit_log *audit);
 
 void run_measure_done(struct run_measure *rm);
+
+/* An extender was chosen and nothing is being measured (or no longer completely). */
+bool run_measure_failed(const struct run_measure *rm);

@@ -333,6 +333,27 @@ def mode_required():
     check(lines(tmp + "/audit.log")[0]["measure"] == "none", "required: the genesis says measure none")
     shutil.rmtree(tmp, ignore_errors=True)
 
+    # An extender, but no event log: ccgate serves unmeasured, and a policy
+    # requiring measurement gets denials (it does not stop: the host would
+    # see nothing either way, and this says why).
+    tmp = tempfile.mkdtemp(prefix="ccgate-measure-")
+    regs = tmp + "/measurements"
+    os.mkdir(regs)
+    with open(regs + "/rtmr3:sha384", "wb") as f:
+        f.write(bytes(48))
+    for req, want in (("require_measurement: true\n", 7), ("", 0)):
+        agent, gate = serve(tmp, policy(tmp, req), ["--measure", "rtmr", "--rtmr-dir", regs,
+                                                    "--measure-log", tmp + "/no/such/dir/events"])
+        answers = requests(tmp, 1)
+        rc, err = stop(gate, agent)
+        check(answers[0][0] == want and rc == 0 and "cannot open the event log" in err,
+              "no event log%s: %s (%r)" % (", required" if req else "", "denied" if want else "served",
+                                          answers[0][1]))
+        os.unlink(tmp + "/audit.log")
+    with open(regs + "/rtmr3:sha384", "rb") as f:
+        check(f.read() == bytes(48), "no event log: the register was not extended")
+    shutil.rmtree(tmp, ignore_errors=True)
+
     # A delivered policy that requires measurement is refused the same way.
     tmp = tempfile.mkdtemp(prefix="ccgate-measure-")
     text = open(policy(tmp, "require_measurement: true\n"), "rb").read()

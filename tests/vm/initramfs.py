@@ -107,6 +107,24 @@ def shared_libraries(binary):
     return libs
 
 
+def find_library(name):
+    """The path the dynamic linker's cache has for name (x86-64), or None."""
+    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        f = line.strip().split(" => ")
+        if len(f) == 2 and f[0].split()[0] == name and "x86-64" in f[0]:
+            return f[1]
+    return None
+
+
+def add_dlopened(cpio, names):
+    """Libraries loaded with dlopen(), which ldd does not name (tpm2-tss's TCTIs)."""
+    for name in names:
+        path = find_library(name)
+        if path and not cpio.has(path):
+            add_binary(cpio, path, path)
+
+
 def add_binary(cpio, src, dest, mode=0o755):
     """src at dest, and every shared library it needs at the path ldd names."""
     cpio.add_file(dest, read(src), mode)

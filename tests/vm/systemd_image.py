@@ -150,6 +150,7 @@ def build(args, run_dir, goclient, policy):
     cpio.add_file("/ccgate/initdata.toml", initdata(policy).encode())
     for b in (args.stub, goclient):
         initramfs.add_binary(cpio, b, "/ccgate/bin/" + os.path.basename(b))
+    initramfs.add_dlopened(cpio, args.dlopen)
     # ccgate for the checks (hooks status, audit verify): the installed one.
     bindir = os.path.dirname(start.split()[0])
     cpio.add_symlink("/ccgate/bin/ccgate", bindir + "/ccgate")

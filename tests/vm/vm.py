@@ -29,9 +29,10 @@ kernel command line (e.g. "systemd.log_level=debug loglevel=7"). GO,
 GOCLIENT_SRC, GOCACHE: build containerd's ttrpc client (tests/goclient) for
 the guest.
 
-The busybox guest has a TPM 2.0 when swtpm is installed here (Debian: swtpm):
-an swtpm socket process per run, attached with qemu's tpm-tis device, for
-the runtime measurement test (--tpm-test). That test prints its PCR value
+Both guests have a TPM 2.0 when swtpm is installed here (Debian: swtpm): a
+fresh swtpm socket process per boot, attached with qemu's tpm-tis device. The
+busybox guest's runtime measurement test is --tpm-test; in the systemd guest,
+ccgate.service as installed measures into it. That test prints its PCR value
 ("PCR N HEX") and ccgate's event log ("EVENT LINE"); the replay of those
 events is computed here once more (hashlib, the attestation agent's event
 digest) and must equal the PCR, as its own TAP line.
@@ -135,11 +136,7 @@ def build_image(args, run_dir, goclient):
     bins = list(args.bin) + ([goclient] if goclient else [])
     for b in bins:
         initramfs.add_binary(cpio, b, "/ccgate/bin/" + os.path.basename(b))
-    # Libraries loaded with dlopen(), which ldd does not name (tpm2-tss's TCTIs).
-    for lib in args.dlopen:
-        path = find_library(lib)
-        if path:
-            initramfs.add_binary(cpio, path, path)
+    initramfs.add_dlopened(cpio, args.dlopen)
     for spec in args.file:
         src, dest = spec.split(":", 1)
         cpio.add_file(dest, initramfs.read(src))
@@ -151,27 +148,17 @@ def build_image(args, run_dir, goclient):
     return image
 
 
-def find_library(name):
-    """The path the dynamic linker's cache has for name, or None."""
-    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        f = line.strip().split(" => ")
-        if len(f) == 2 and f[0].split()[0] == name and "x86-64" in f[0]:
-            return f[1]
-    return None
-
-
-def start_swtpm(run_dir):
-    """An swtpm for the busybox guest: (process, qemu arguments), or (None, []) without swtpm."""
+def start_swtpm(run_dir, name):
+    """A fresh swtpm for one guest: (process, qemu arguments), or (None, []) without swtpm."""
     swtpm = shutil.which("swtpm")
     if not swtpm:
-        print("# no swtpm here (Debian: swtpm): the busybox guest has no TPM")
+        print("# no swtpm here (Debian: swtpm): the %s guest has no TPM" % name)
         return None, []
-    state, sock = run_dir + "/tpm", run_dir + "/swtpm.sock"
+    state, sock = run_dir + "/tpm-" + name, run_dir + "/swtpm-%s.sock" % name
     os.makedirs(state, exist_ok=True)
     proc = subprocess.Popen([swtpm, "socket", "--tpm2", "--tpmstate", "dir=" + state,
                              "--ctrl", "type=unixio,path=" + sock, "--log",
-                             "file=%s/swtpm.log,level=1" % run_dir],
+                             "file=%s/swtpm-%s.log,level=1" % (run_dir, name)],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     for _ in range(100):
         if os.path.exists(sock):
@@ -418,7 +405,7 @@ def main():
         kernel, os.path.getsize(image) / 1048576, time.monotonic() - t_start))
     args.accel = choose_accel(args, kernel)
     tap = Tap()
-    swtpm, tpm_args = start_swtpm(args.run_dir)
+    swtpm, tpm_args = start_swtpm(args.run_dir, "busybox")
     if args.tpm_test and (not swtpm or not goclient or not shutil.which("tpm2")):
         args.may_skip.append(args.tpm_test)
     try:
@@ -440,8 +427,14 @@ def main():
                                          initramfs.read(args.policy).decode())
             print("# systemd initramfs %.1f MiB, built in %.1f s" % (
                 os.path.getsize(image2) / 1048576, time.monotonic() - t0))
-            qemu += run_guest(args, tap, kernel, image2, "systemd", systemd_image.CMDLINE,
-                              ["systemd_units"])
+            swtpm, tpm_args = start_swtpm(args.run_dir, "systemd")
+            try:
+                qemu += run_guest(args, tap, kernel, image2, "systemd", systemd_image.CMDLINE,
+                                  ["systemd_units"], tpm_args)
+            finally:
+                if swtpm:
+                    swtpm.terminate()
+                    swtpm.wait(10)
             image = image + " " + image2
     print("1..%d" % tap.n)
     print("# total %.1f s, of which qemu %.1f s" % (time.monotonic() - t_start, qemu))

@@ -84,6 +84,14 @@ check "connect_unix lets exactly ccgate.service's cgroup through" hooks_allow_cu
 check "the audit genesis names all six hooks" grep -q \
         '"hooks":"connect_unix,lsm_unix_inode,lsm_exec,lsm_ptrace,lsm_proc_mem,lsm_vsock"' \
         /run/ccgate/audit.log
+# The guest has a TPM (swtpm) when the host has swtpm: --measure auto finds it
+# through the unit's sandbox (the device, this boot's id).
+if [ -c /dev/tpmrm0 ]; then
+        check "ccgate.service measures its start into the TPM (--measure auto: tpm:pcr13)" \
+                grep -q "measured the start into tpm:pcr13" /var/log/ccgate-vm.log
+        check "the audit genesis names the extender" grep -q '"measure":"tpm:pcr13"' /run/ccgate/audit.log
+        check "the event log is beside the audit log" test -s /run/ccgate/events.audit.log
+fi
 
 # --- the agent's drop-in ----------------------------------------------------
 conf=$(sed -n 3p /run/vm-agent/argv)
@@ -127,6 +135,8 @@ check "ccgate.path and ccgate.service stopped ($states)" [ "$states" = "inactive
 [ "$states" = "inactive/success inactive" ] || tail -20 /var/log/ccgate-vm.log | sed 's/^/# /'
 check "ccgate audit verify --closed /run/ccgate/audit.log (RuntimeDirectoryPreserve=yes)" \
         ccgate audit verify --closed /run/ccgate/audit.log
+[ -c /dev/tpmrm0 ] && check "verify --events: the restarts' events replay, the log reaches their head" \
+        ccgate audit verify --events /run/ccgate/events.audit.log /run/ccgate/audit.log
 
 if [ "$failed" -eq 0 ]; then
         echo "PASS: $n checks"
