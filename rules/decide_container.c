@@ -446,6 +446,10 @@ static int container_check(const struct policy *p, const struct container_rule *
                 return CHECK_CGROUPS_PATH;
         if ((k = process_check(p, &cr->proc, pb_msg_of(oci, "Process", 0))) >= 0)
                 return k;
+        /* Absent, the agent applies no capability sets at all: the container keeps
+         * every capability the agent has. The policy's sets bound what is sent. */
+        if (!pb_msg_of(pb_msg_of(oci, "Process", 0), "Capabilities", 0))
+                return CHECK_CAPABILITIES;
         n = pb_count_of(oci, "Mounts");
         for (size_t i = 0; i < n; i++)
                 if (!mount_ok(p, cr, pb_msg_of(oci, "Mounts", i)))

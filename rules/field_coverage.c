@@ -67,7 +67,6 @@ const struct field_unchecked field_unchecked[] = {
         /* Presence alone: the agent treats an empty message as an absent one. */
         { "CreateContainerRequest.OCI.Hooks", "absent or empty, no hook runs; every hook in it is checked" },
         { "ExecProcessRequest.process.Capabilities", "absent, the agent gives the exec the container's own capabilities (rustjail container.rs `No capabilities, inherit from container process`); present, its sets are checked" },
-        { "CreateContainerRequest.OCI.Process.Capabilities", "HOLE, reported with issue 18: absent, the agent drops no capability at all (trans.rs sets None, rustjail container.rs then skips restrict_bounding_set and drop_privileges), but the policy reads an absent message as empty sets and allows it; present, its sets are checked" },
 
         /* Ignored by kata's agent. */
         { "CreateContainerRequest.OCI.Version", "the runtime-spec version string: the agent only reports it back in the container's state (rustjail container.rs oci_state), which hooks read, and every hook is checked" },
