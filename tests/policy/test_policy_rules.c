@@ -817,7 +817,7 @@ static const char *create_json_in(char *buf, size_t len, const char *cid, const 
                  " \"storages\": [{\"driver\": \"image_guest_pull\", \"source\": \"%s\","
                  "   \"fstype\": \"overlay\", \"mount_point\": \"/run/kata-containers/%s/rootfs\"}],"
                  " \"OCI\": {\"Process\": {\"Args\": %s, \"Env\": %s, \"Cwd\": \"/\","
-                 "   \"User\": {\"UID\": 0, \"GID\": 0}},"
+                 "   \"User\": {\"UID\": 0, \"GID\": 0}, \"Capabilities\": {}},"
                  "  \"Root\": {\"Path\": \"/run/kata-containers/%s/rootfs\"},"
                  "  \"Annotations\": {\"io.kubernetes.cri.container-type\": \"%s\","
                  "                   \"io.kubernetes.cri.container-name\": \"%s\"},"
