@@ -104,6 +104,61 @@ int policy_describe_argv(const struct policy *p, size_t i, size_t j, size_t k, c
         return 0;
 }
 
+int policy_sandbox_info(const struct policy *p, struct policy_sandbox_info *ret)
+{
+        const struct sandbox_rule *sb = &p->sandbox;
+
+        *ret = (struct policy_sandbox_info){ .sandbox_pidns = sb->pidns, .n_dns = sb->n_dns,
+                                             .n_storages = sb->n_storages };
+        match_describe(&sb->hostname, ret->hostname, sizeof(ret->hostname));
+        return 0;
+}
+
+int policy_sandbox_storage(const struct policy *p, size_t i, const char **ret_driver,
+                           const char **ret_fstype, char *mount_point, size_t len)
+{
+        const struct storage_rule *sr;
+
+        if (i >= p->sandbox.n_storages)
+                return -EINVAL;
+        sr = &p->sandbox.storages[i];
+        *ret_driver = sr->driver;
+        *ret_fstype = sr->fstype;
+        match_describe(&sr->mount_point, mount_point, len);
+        return 0;
+}
+
+size_t policy_n_interfaces(const struct policy *p)
+{
+        return p->network.n_interfaces;
+}
+
+int policy_interface_info(const struct policy *p, size_t i, struct policy_interface_info *ret)
+{
+        const struct interface_rule *ir;
+
+        if (i >= p->network.n_interfaces)
+                return -EINVAL;
+        ir = &p->network.interfaces[i];
+        *ret = (struct policy_interface_info){ .name = ir->name, .n_addresses = ir->n_addresses,
+                                               .min_addresses = ir->min_addresses };
+        if (ir->mac_prefix)
+                snprintf(ret->hw_addr, sizeof(ret->hw_addr), "from IPv4 after %s", ir->mac_prefix);
+        else
+                match_describe(&ir->hw_addr, ret->hw_addr, sizeof(ret->hw_addr));
+        return 0;
+}
+
+size_t policy_n_routes(const struct policy *p)
+{
+        return p->network.n_routes;
+}
+
+size_t policy_n_neighbors(const struct policy *p)
+{
+        return p->network.n_neighbors;
+}
+
 size_t policy_n_copy_rules(const struct policy *p)
 {
         return p->n_copies;

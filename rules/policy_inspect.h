@@ -72,6 +72,31 @@ int policy_exec_info(const struct policy *p, size_t i, size_t j, struct policy_e
 int policy_describe_argv(const struct policy *p, size_t i, size_t j, size_t k, char *buf,
                          size_t len);
 
+/* The `sandbox:` section (or its defaults): the hostname as the policy writes it
+ * ("\"web\"", "regex \"...\""), and how many dns matchers and storages it lists. */
+struct policy_sandbox_info {
+        char hostname[160];
+        bool sandbox_pidns;
+        size_t n_dns, n_storages;
+};
+int policy_sandbox_info(const struct policy *p, struct policy_sandbox_info *ret);
+
+/* Storage i of the sandbox section: its driver, fstype and mount point as written. */
+int policy_sandbox_storage(const struct policy *p, size_t i, const char **ret_driver,
+                           const char **ret_fstype, char *mount_point, size_t len);
+
+/* The `network:` section: its interfaces, routes and neighbours. */
+struct policy_interface_info {
+        const char *name;
+        char hw_addr[160]; /* "\"0a:58:...\"", "regex ...", "from IPv4 after 0a:58" */
+        size_t n_addresses;
+        uint32_t min_addresses;
+};
+size_t policy_n_interfaces(const struct policy *p);
+int policy_interface_info(const struct policy *p, size_t i, struct policy_interface_info *ret);
+size_t policy_n_routes(const struct policy *p);
+size_t policy_n_neighbors(const struct policy *p);
+
 size_t policy_n_copy_rules(const struct policy *p);
 int policy_copy_info(const struct policy *p, size_t i, struct policy_copy_info *ret);
 

@@ -119,6 +119,12 @@ static void print_requests(const struct policy *p)
                         printf(" [only as the containers below allow]");
                 if (ri.verdict == VERDICT_ALLOW && m->id == AGENT_COPY_FILE)
                         printf(" [only where copy_file allows]");
+                if (ri.verdict == VERDICT_ALLOW && m->id == AGENT_CREATE_SANDBOX)
+                        printf(" [only as the sandbox section allows]");
+                if (ri.verdict == VERDICT_ALLOW &&
+                    (m->id == AGENT_UPDATE_INTERFACE || m->id == AGENT_UPDATE_ROUTES ||
+                     m->id == AGENT_ADD_ARP_NEIGHBORS))
+                        printf(" [only as the network section allows]");
                 printf("\n");
         }
         if (!any_unlisted)
@@ -162,6 +168,38 @@ static void print_containers(const struct policy *p)
                         print_argv(p, i, j, ei.n_argv);
                         print_streams("      ", ei.streams);
                 }
+        }
+}
+
+static void print_sandbox(const struct policy *p)
+{
+        struct policy_sandbox_info si;
+
+        if (policy_sandbox_info(p, &si) < 0)
+                return;
+        printf("Sandbox: hostname %s, sandbox_pidns %s, %zu dns line matcher%s\n", si.hostname,
+               si.sandbox_pidns ? "true" : "false", si.n_dns, si.n_dns == 1 ? "" : "s");
+        printf("  storages:%s\n", si.n_storages ? "" : " none");
+        for (size_t i = 0; i < si.n_storages; i++) {
+                const char *driver, *fstype;
+                char at[160];
+                if (policy_sandbox_storage(p, i, &driver, &fstype, at, sizeof(at)) == 0)
+                        printf("    %s (%s) at %s\n", driver, fstype, at);
+        }
+}
+
+static void print_network(const struct policy *p)
+{
+        printf("Network: %zu route%s, %zu neighbour%s; interfaces:%s\n", policy_n_routes(p),
+               policy_n_routes(p) == 1 ? "" : "s", policy_n_neighbors(p),
+               policy_n_neighbors(p) == 1 ? "" : "s", policy_n_interfaces(p) ? "" : " none");
+        for (size_t i = 0; i < policy_n_interfaces(p); i++) {
+                struct policy_interface_info ii;
+                if (policy_interface_info(p, i, &ii) == 0)
+                        printf("  %s: hw_addr %s, %zu address entr%s, at least %u address%s\n",
+                               ii.name, ii.hw_addr, ii.n_addresses,
+                               ii.n_addresses == 1 ? "y" : "ies", ii.min_addresses,
+                               ii.min_addresses == 1 ? "" : "es");
         }
 }
 
@@ -319,6 +357,10 @@ int cmd_policy_check(int argc, char **argv)
                 print_requests(p);
                 printf("\n");
                 print_containers(p);
+                printf("\n");
+                print_sandbox(p);
+                printf("\n");
+                print_network(p);
                 printf("\n");
                 print_copies(p);
         }

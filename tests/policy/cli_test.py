@@ -33,6 +33,11 @@ def main():
         expect(rc == 0, f"check {policy}: exit {rc}: {err}")
         expect("valid policy, version 1, mode enforce" in out, f"check {policy}: summary")
         expect("Containers:" in out and "exec" in out, f"check {policy}: containers listed")
+        expect("\nSandbox: hostname " in out and "ephemeral (tmpfs) at "
+               "\"/run/kata-containers/sandbox/shm\"" in out, f"check {policy}: the sandbox")
+        expect("  eth0: hw_addr from IPv4 after 0a:58, 1 address entry, at least 1 address"
+               in out and "[only as the network section allows]" in out,
+               f"check {policy}: the network")
 
     bad = os.path.join(root, "tests", "policy", "fixtures", "bad", "unpinned-image.yaml")
     rc, out, err = run(ccgate, "policy", "check", bad)
