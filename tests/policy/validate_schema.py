@@ -40,9 +40,10 @@ def example_files(root):
     policies, manifests, unknown = [], [], []
     for path in sorted(glob.glob(os.path.join(root, "examples", "**", "*.y*ml"), recursive=True)):
         with open(path) as f:
-            doc = yaml.safe_load(f)
-        if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
-            manifests.append(path)
+            docs = [d for d in yaml.safe_load_all(f) if d is not None]
+        doc = docs[0] if len(docs) == 1 else None
+        if docs and all(isinstance(d, dict) and "apiVersion" in d and "kind" in d for d in docs):
+            manifests.append(path)  # a pod with its ConfigMaps and Secrets: several documents
         elif isinstance(doc, dict) and "version" in doc:
             policies.append(path)
         else:
