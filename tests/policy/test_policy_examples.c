@@ -156,6 +156,12 @@ static void test_sidecar(void **state)
         run_example("sidecar");
 }
 
+static void test_volumes(void **state)
+{
+        (void)state;
+        run_example("volumes");
+}
+
 /* A bad fixture's "# loader: LINE:COLUMN: message" line: the loader's exact error. */
 static bool expected_error(const char *path, char *ret, size_t len)
 {
@@ -236,6 +242,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_web),
                 cmocka_unit_test(test_locked),
                 cmocka_unit_test(test_sidecar),
+                cmocka_unit_test(test_volumes),
                 cmocka_unit_test(test_fixtures),
         };
 
