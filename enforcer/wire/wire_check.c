@@ -9,6 +9,10 @@
 #define FIELD_NUMBER_MAX 0x1fffffffu
 /* A varint holds 64 bits in at most 10 bytes; the 10th carries bit 63 only. */
 #define VARINT_MAX_BYTES 10u
+/* Tags and length prefixes: protobuf-c reads at most 5 bytes of either (a
+ * 32-bit value) and refuses longer ones, padded or not; so does the check, or
+ * it would pass what ccgate then cannot decode. */
+#define PREFIX_MAX_BYTES 5u
 
 /* Fields per message the once-only bitmap covers (wire_check.h). */
 #define SEEN_WORDS ((WIRE_CHECK_MAX_FIELDS + 63u) / 64u)
@@ -65,12 +69,23 @@ static int skip(const uint8_t **p, const uint8_t *end, uint64_t n)
 }
 
 /* A length prefix and the bytes it covers: *ret_end is where they end. */
+/* A tag or a length: a varint of at most PREFIX_MAX_BYTES. */
+static int read_prefix(const uint8_t **p, const uint8_t *end, uint64_t *ret)
+{
+        const uint8_t *start = *p;
+        int r = read_varint(p, end, ret);
+
+        if (r < 0)
+                return r;
+        return (size_t)(*p - start) > PREFIX_MAX_BYTES ? -EBADMSG : 0;
+}
+
 static int read_length(const uint8_t **p, const uint8_t *end, const uint8_t **ret_end)
 {
         uint64_t n;
         int r;
 
-        r = read_varint(p, end, &n);
+        r = read_prefix(p, end, &n);
         if (r < 0)
                 return r;
         if ((uint64_t)(end - *p) < n)
@@ -329,7 +344,7 @@ static int check_message(struct wire_ctx *c, const ProtobufCMessageDescriptor *d
                 unsigned wt;
                 int r;
 
-                r = read_varint(&p, end, &tag);
+                r = read_prefix(&p, end, &tag);
                 if (r < 0)
                         return r;
                 wt = (unsigned)(tag & 7);

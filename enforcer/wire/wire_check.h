@@ -6,7 +6,8 @@
  * bytes differently, this check refuses them: strings that are not UTF-8 or
  * carry a NUL (protobuf-c hands out C strings), a wire type other than the
  * field's own (protobuf-c reads a bool from any), varints over 10 bytes or
- * past 64 bits, lengths past their buffer, and a non-repeated field (or a
+ * past 64 bits, tags and lengths over 5 bytes (protobuf-c's limit), lengths
+ * past their buffer, and a non-repeated field (or a
  * second member of one oneof) that occurs more than once in a message at any
  * depth: protobuf merges two copies of an embedded message and keeps the
  * first copy's scalars unless the second sets them, protobuf-c 1.4 keeps the
