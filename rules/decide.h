@@ -40,6 +40,18 @@ void container_decide_create(const struct policy *p, const struct policy_state *
 void container_decide_exec(const struct policy *p, const struct policy_state *s,
                            const ProtobufCMessage *req, struct decision *d);
 
+/* ---- The image (decide_image.c) ---- */
+
+/* What kata's agent reads from an image_guest_pull driver option
+ * ("image_guest_pull={\"metadata\": {...}}", len bytes): 1 when its metadata says
+ * sandbox (the agent then runs its built-in pause bundle), 0 when not (it pulls the
+ * storage's source), -EINVAL when it is not exactly that shape. */
+int image_pull_is_sandbox(const char *option, size_t len);
+
+/* The one image_guest_pull storage of req: cr's image, mounted at root as kata's
+ * genpolicy requires, its metadata saying sandbox exactly for the sandbox; -1 or CHECK_IMAGE. */
+int image_check(const struct container_rule *cr, const ProtobufCMessage *req, const char *root);
+
 /* ---- Processes (decide_process.c) ---- */
 
 /* Index of the first failing check of proc against rule, or -1 when it matches. */

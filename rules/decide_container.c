@@ -58,6 +58,9 @@ int container_schema_check(const char **ret_missing)
                 { AGENT_CREATE_CONTAINER, "storages.fstype" },
                 { AGENT_CREATE_CONTAINER, "storages.options" },
                 { AGENT_CREATE_CONTAINER, "storages.mount_point" },
+                { AGENT_CREATE_CONTAINER, "storages.shared" },
+                { AGENT_CREATE_CONTAINER, "storages.fs_group.group_id" },
+                { AGENT_CREATE_CONTAINER, "storages.fs_group.group_change_policy" },
                 { AGENT_CREATE_CONTAINER, "shared_mounts" },
                 { AGENT_CREATE_CONTAINER, "OCI.Process.Terminal" },
                 { AGENT_CREATE_CONTAINER, "OCI.Process.User.AdditionalGids" },
@@ -128,24 +131,6 @@ static bool mount_ok(const struct policy *p, const struct container_rule *cr,
                         return true;
         }
         return false;
-}
-
-/* The image arrives as the one guest-pull storage, mounted at the container's root. */
-static int image_check(const struct container_rule *cr, const ProtobufCMessage *req,
-                       const char *root)
-{
-        size_t n = pb_count_of(req, "storages"), pulls = 0;
-
-        for (size_t i = 0; i < n; i++) {
-                const ProtobufCMessage *st = pb_msg_of(req, "storages", i);
-                if (strcmp(pb_str_of(st, "driver", 0), "image_guest_pull") != 0)
-                        continue;
-                pulls++;
-                if (strcmp(pb_str_of(st, "source", 0), cr->image) != 0 ||
-                    strcmp(pb_str_of(st, "mount_point", 0), root) != 0 || pb_count_of(st, "options") != 0)
-                        return CHECK_IMAGE;
-        }
-        return pulls == 1 ? -1 : CHECK_IMAGE;
 }
 
 static int storages_check(const struct policy *p, const struct container_rule *cr,

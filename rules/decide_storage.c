@@ -29,6 +29,17 @@ bool strings_equal_set(const ProtobufCMessage *m, const char *field, const struc
         return true;
 }
 
+/* The group the agent gives the volume's files, and when: exactly the rule's, or none. */
+static bool fs_group_ok(const struct storage_rule *sr, const ProtobufCMessage *st)
+{
+        const ProtobufCMessage *g = pb_msg_of(st, "fs_group", 0);
+
+        if (!g || !sr->has_fs_group)
+                return !g && !sr->has_fs_group;
+        return pb_uint_of(g, "group_id", 0) == sr->fs_group_id &&
+               pb_uint_of(g, "group_change_policy", 0) == sr->fs_group_policy;
+}
+
 bool storage_allowed(const struct policy *p, const struct storage_rule *rules, size_t n,
                      const ProtobufCMessage *st)
 {
@@ -39,7 +50,8 @@ bool storage_allowed(const struct policy *p, const struct storage_rule *rules, s
                     match_cstr(&p->match, &sr->source, pb_str_of(st, "source", 0)) &&
                     match_cstr(&p->match, &sr->mount_point, pb_str_of(st, "mount_point", 0)) &&
                     strings_equal_set(st, "options", &sr->options) &&
-                    strings_equal_set(st, "driver_options", &sr->driver_options))
+                    strings_equal_set(st, "driver_options", &sr->driver_options) &&
+                    !!pb_uint_of(st, "shared", 0) == sr->shared && fs_group_ok(sr, st))
                         return true;
         }
         return false;

@@ -92,10 +92,6 @@ const struct field_unchecked field_unchecked[] = {
         { "CreateContainerRequest.OCI.Linux.Resources.Network.Priorities", RESOURCES },
 
         /* Storage fields of issue 18 item 4. */
-        { "CreateContainerRequest.storages.fs_group", NOT_YET_STORAGE },
-        { "CreateContainerRequest.storages.fs_group.group_id", NOT_YET_STORAGE },
-        { "CreateContainerRequest.storages.fs_group.group_change_policy", NOT_YET_STORAGE },
-        { "CreateContainerRequest.storages.shared", NOT_YET_STORAGE },
 
         /* Address families: one entry of the generated policy for both. */
         { "UpdateInterfaceRequest.interface.IPAddresses.family", FAMILY },

@@ -118,6 +118,10 @@ struct storage_rule {
         struct string_set options;
         struct matcher mount_point;
         struct string_set driver_options;
+        bool shared;              /* kept when a container stops, for the pod's others */
+        bool has_fs_group;        /* else the storage must carry none */
+        uint32_t fs_group_id;
+        unsigned fs_group_policy; /* types.FSGroupChangePolicy: 0 Always, 1 OnRootMismatch */
 };
 
 struct device_rule {

@@ -252,6 +252,8 @@ static void part_storages(struct gtext *t, const struct gen_container *gc)
                 match(t, &s->mount_point);
                 gtext_puts(t, ", driver_options: ");
                 flow_list(t, s->driver_options, s->n_driver_options);
+                if (s->shared)
+                        gtext_puts(t, ", shared: true");
                 gtext_puts(t, "}");
                 comment(t, s->from);
         }

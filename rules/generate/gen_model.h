@@ -61,6 +61,7 @@ struct gen_storage {
         struct gmatch mount_point;
         const char *const *driver_options;
         size_t n_driver_options;
+        bool shared; /* kata keeps the disk for the pod's other containers */
         const char *from;
 };
 

@@ -219,6 +219,9 @@ static int emptydir_mount(struct gen_ctx *c, struct gen_container *gc, const str
                 st.mount_point = gm_regex(point);
                 st.driver_options = dopt->v;
                 st.n_driver_options = dopt->n;
+                /* container.go createEphemeralDisks: Shared, so that the disk outlives
+                 * a container's stop (runtime-rs block_emptydir_volume.rs the same). */
+                st.shared = true;
                 if (!enc) {
                         /* genpolicy-settings.json emptyDir_plain */
                         static const char *const discard[] = { "discard" };

@@ -304,12 +304,6 @@ static const struct allowed_mutation {
         int step;
         const char *path;
 } allowed_needs[] = {
-        /* The image storage's image_guest_pull metadata and fstype (issue 19, 18 item 4). */
-        { "web/go-shim-ipv4.json", 15, "storages[0].driver_options[0]" },
-        { "web/go-shim-ipv4.json", 6, "storages[0].driver_options[0]" },
-        { "web/go-shim-ipv4.json", 15, "storages[0].fstype" },
-        /* A block emptyDir's shared flag (issue 18 item 4). */
-        { "sidecar/go-shim-ipv4.json", 15, "storages[1].shared" },
         /* CopyFile's mode, owner, offset and parent mode (issue 18 item 5). */
         { "web/go-shim-ipv4.json", 11, "file_mode" },
         { "web/go-shim-ipv4.json", 11, "uid" },

@@ -846,6 +846,16 @@ static const struct step swap_web[] = {
         { "the image by tag, not digest", base,                                                  \
           .edits = { { "/storages/0/source", Q("docker.io/library/busybox:latest") } },          \
           .want = DENY, .rule = c ".image", .reason = R_IMAGE },                                 \
+        { "pull metadata saying sandbox: the agent's pause bundle instead of the image", base,   \
+          .edits = { { "/storages/0/driver_options/0",                                           \
+                       Q("image_guest_pull={\\\"metadata\\\":{\\\"io.kubernetes.cri.container-type\\\":\\\"sandbox\\\"}}") } }, \
+          .want = DENY, .rule = c ".image", .reason = R_IMAGE },                                 \
+        { "the image storage as a bind mount", base,                                             \
+          .edits = { { "/storages/0/fstype", Q("bind") } },                                      \
+          .want = DENY, .rule = c ".image", .reason = R_IMAGE },                                 \
+        { "the image storage handed to group root", base,                                        \
+          .edits = { { "/storages/0/fs_group", "{\"group_id\": 0}" } },                          \
+          .want = DENY, .rule = c ".image", .reason = R_IMAGE },                                 \
         { "a second guest-pulled image", base,                                                   \
           .edits = { { "/storages/-", "{\"driver\": \"image_guest_pull\", \"source\": "          \
                                       "\"docker.io/library/alpine:3\", \"fstype\": \"overlay\", " \
@@ -1023,6 +1033,14 @@ static const struct step spec_web[] = {
         { "the pod's sandbox", ex "/01-create-sandbox", .want = ALLOW, .rule = "sandbox" },      \
         { "a second sandbox in the same VM", ex "/01-create-sandbox",                            \
           .want = DENY, .rule = "sandbox-once", .reason = R_SANDBOX_ONCE },                      \
+        { "the pause image pulled from a registry (metadata not saying sandbox)",               \
+          ex "/02-create-pause",                                                                 \
+          .edits = { { "/storages/0/driver_options/0",                                           \
+                       Q("image_guest_pull={\\\"metadata\\\":{\\\"io.kubernetes.cri.container-type\\\":\\\"container\\\"}}") } }, \
+          .want = DENY, .rule = "sandbox:pause.image", .reason = R_IMAGE },                      \
+        { "the pause container's image swapped for a registry image", ex "/02-create-pause",    \
+          .edits = { { "/storages/0/source", Q("docker.io/library/busybox:latest") } },          \
+          .want = DENY, .rule = "sandbox:pause.image", .reason = R_IMAGE },                      \
         { "the pause container with another hostname", ex "/02-create-pause",                   \
           .edits = { { "/OCI/Hostname", Q("db") } },                                             \
           .want = DENY, .rule = "sandbox:pause.hostname", .reason = R_HOSTNAME },                        \

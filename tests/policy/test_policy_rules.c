@@ -240,7 +240,7 @@ static const struct bad_policy bad_policies[] = {
         { M0 "    storages: [{driver: local, source: local, fstype: local, mount_point: /x, "
           "options: [a], size: 1}]\n",
           "8:93: unknown key \"size\" in a storage; expected one of: driver, source, fstype, "
-          "options, mount_point, driver_options" },
+          "options, mount_point, driver_options, shared, fs_group" },
         { M0 "    hooks: [{stage: prestart, path: /x, args: [x], env: [A=b]}]\n",
           "8:52: unknown key \"env\" in a hook; expected one of: stage, path, args" },
         { C0 C1 ", seccomp: {default_action: SCMP_ACT_ERRNO, syscalls: [a]}}\n",
@@ -815,6 +815,8 @@ static const char *create_json_in(char *buf, size_t len, const char *cid, const 
         k = snprintf(buf, len,
                  "{\"container_id\": \"%s\", \"exec_id\": \"%s\","
                  " \"storages\": [{\"driver\": \"image_guest_pull\", \"source\": \"%s\","
+                 "   \"driver_options\": [\"image_guest_pull={\\\"metadata\\\":"
+                 " {\\\"io.kubernetes.cri.container-type\\\": \\\"%s\\\"}}\"],"
                  "   \"fstype\": \"overlay\", \"mount_point\": \"/run/kata-containers/%s/rootfs\"}],"
                  " \"OCI\": {\"Process\": {\"Args\": %s, \"Env\": %s, \"Cwd\": \"/\","
                  "   \"User\": {\"UID\": 0, \"GID\": 0}, \"Capabilities\": {}},"
@@ -822,7 +824,7 @@ static const char *create_json_in(char *buf, size_t len, const char *cid, const 
                  "  \"Annotations\": {\"io.kubernetes.cri.container-type\": \"%s\","
                  "                   \"io.kubernetes.cri.container-name\": \"%s\"},"
                  "  \"Linux\": {\"CgroupsPath\": \"%s\", " DEFAULT_LINUX_PATHS "}}}",
-                 cid, cid, image, cid, args, env, cid, type, name, cgroups ? cgroups : own);
+                 cid, cid, image, type, cid, args, env, cid, type, name, cgroups ? cgroups : own);
         assert_true(k > 0 && (size_t)k < len);
         return buf;
 }
