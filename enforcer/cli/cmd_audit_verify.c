@@ -181,8 +181,9 @@ static int check_events(struct events_check *e, struct audit_verify_options *o, 
 
         r = measure_replay_file(e->path, alg, e->boot, &e->rp, &p);
         if (r < 0) {
+                /* No event of the boot explains nothing: as broken as a bad one. */
                 print_problem(&p);
-                return r == -EBADMSG ? 1 : 2;
+                return r == -EBADMSG || r == -ENOENT ? 1 : 2;
         }
         hex_encode(e->rp.value, n, hex, sizeof(hex));
         if (e->have_reg) {
