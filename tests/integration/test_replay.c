@@ -11,7 +11,7 @@
  *   test_replay examples    the lifecycles of the pods that are examples
  *                           (examples/NAME/pod.yaml) under the example's own
  *                           policy: policy.yaml, or policy-runtime-rs.yaml for
- *                           runtime-rs lifecycles where the example has one
+ *                           runtime-rs lifecycles
  *
  * Every request of the lifecycle must be allowed and answered OK by the agent (a
  * read the policy refuses is drained: forwarded, answered OK and empty; only the
@@ -21,8 +21,8 @@
  * state every earlier step leaves) and must be refused: denied and never seen by the
  * agent, or, for a read, drained (the host gets nothing). Mutations still marked
  * "needs" are not sent, and are listed by name, so that none is skipped silently.
- * The audit log must hold each decision, by its stream id. The messages are sent
- * as the corpus records them, byte for byte as pbjson encodes them.
+ * The audit log must hold each decision, by its stream id. Each message is the
+ * corpus's JSON as pbjson and protobuf-c encode it, nothing taken out.
  *
  * Environment: CCGATE, STUB_AGENT, CORPUS_DIR, LAYOUTS_DIR, EXAMPLES_DIR.
  */
@@ -42,7 +42,6 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "agent.pb-c.h"
 #include "corpus.h"
 #include "gate_env.h"
 #include "harness.h"
@@ -215,17 +214,19 @@ static void generate(struct gate_env *e, const json_t *doc, const struct lifecyc
         }
 }
 
-/* The example's policy for the lifecycle's runtime. */
+/* The example's policy for the lifecycle's runtime: policy.yaml for kata's Go runtime,
+ * policy-<runtime>.yaml for the others (tools/regen-examples writes both). */
 static void example_policy(const json_t *doc, const struct lifecycle *lc, char *out, size_t out_len)
 {
         const char *runtime = json_string_value(json_object_get(doc, "runtime_id"));
 
         assert_non_null(runtime);
-        if (strcmp(runtime, "go-shim") != 0 &&
-            file_exists("%s/%s/policy-%s.yaml", examples_dir, lc->pod, runtime))
-                snprintf(out, out_len, "%s/%s/policy-%s.yaml", examples_dir, lc->pod, runtime);
-        else
+        if (strcmp(runtime, "go-shim") == 0)
                 snprintf(out, out_len, "%s/%s/policy.yaml", examples_dir, lc->pod);
+        else
+                snprintf(out, out_len, "%s/%s/policy-%s.yaml", examples_dir, lc->pod, runtime);
+        if (!file_exists("%s", out))
+                fail_msg("%s: the example has no policy for %s: %s", lc->rel, runtime, out);
 }
 
 /* --- one request ------------------------------------------------------------------- */
