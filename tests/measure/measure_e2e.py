@@ -375,6 +375,13 @@ def mode_required():
           "an explicit extender that cannot be opened stops ccgate: %s" % r.stderr.strip()[-120:])
     r = subprocess.run([CCGATE, "run", "--measure-audit", "every 5"], capture_output=True, text=True)
     check(r.returncode == 2 and "records=N, ms=N or stop" in r.stderr, "--measure-audit syntax is checked")
+    for args, said in ((["--pcr", "00" * 32], "go with --events"),
+                       (["--events", "e", "--pcr", "00" * 31], "64 hex digits"),
+                       (["--events", "e", "--rtmr", "zz" * 48], "96 hex digits"),
+                       (["--events", "e", "--pcr", "00" * 32, "--rtmr", "00" * 48], "one register"),
+                       (["--events", "e", "--anchor", "1:" + "00" * 32], "give --anchor or --events")):
+        r = verify(*args, "audit.log")
+        check(r.returncode == 2 and said in r.stderr, "verify %s: usage error (%s)" % (args[0], said))
     shutil.rmtree(tmp, ignore_errors=True)
 
 # ---- swtpm ----------------------------------------------------------------------------
