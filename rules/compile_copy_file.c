@@ -10,7 +10,8 @@ static const char *const type_names[] = { "file", "directory", "symlink", NULL }
 static int copy_rule_load(struct load_ctx *c, struct policy *p, const struct ynode *n,
                           struct copy_rule *cr)
 {
-        static const char *const keys[] = { "id", "reason", "path", "types", NULL };
+        static const char *const keys[] = { "id", "reason", "path", "types", "uid", "gid", NULL };
+        uint64_t id;
         const struct ynode *v;
         int r;
 
@@ -26,6 +27,16 @@ static int copy_rule_load(struct load_ctx *c, struct policy *p, const struct yno
                 return r;
         cr->allow.verdict = VERDICT_ALLOW;
         cr->allow.line = n->line;
+        if ((v = ytree_get(n, "uid"))) {
+                if ((r = load_uint(c, v, "\"uid\"", INT32_MAX, &id)) < 0)
+                        return r;
+                cr->uid = (uint32_t)id;
+        }
+        if ((v = ytree_get(n, "gid"))) {
+                if ((r = load_uint(c, v, "\"gid\"", INT32_MAX, &id)) < 0)
+                        return r;
+                cr->gid = (uint32_t)id;
+        }
         v = ytree_get(n, "types");
         if (!v) {
                 cr->types[COPY_FILE] = true;

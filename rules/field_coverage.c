@@ -21,12 +21,6 @@
         "checked by the network section's family matchers, but the generated policies "   \
         "allow v4 and v6 in one entry (the agent parses the address itself; for a route " \
         "the family picks how dest is parsed)"
-#define NOT_YET_STORAGE                                                                   \
-        "not checked yet (issue 18 item 4): the group ownership the agent gives the "     \
-        "volume, and whether it is shared between containers"
-#define NOT_YET_COPY                                                                      \
-        "not checked yet (issue 18 item 5): modes, owner, offset and size of the file "   \
-        "the agent writes (the destination and file type are checked)"
 #define NOT_PROVED_STREAM                                                                 \
         "checked against the container and exec bindings like every container request "  \
         "(decide_policy.c), but no corpus lifecycle sends it, so the completeness test "  \
@@ -99,11 +93,6 @@ const struct field_unchecked field_unchecked[] = {
         { "AddARPNeighborsRequest.neighbors.ARPNeighbors.toIPAddress.family", FAMILY },
 
         /* CopyFile fields of issue 18 item 5. */
-        { "CopyFileRequest.file_size", NOT_YET_COPY },
-        { "CopyFileRequest.dir_mode", NOT_YET_COPY },
-        { "CopyFileRequest.uid", NOT_YET_COPY },
-        { "CopyFileRequest.gid", NOT_YET_COPY },
-        { "CopyFileRequest.offset", NOT_YET_COPY },
 };
 
 const size_t field_unchecked_n = sizeof(field_unchecked) / sizeof(field_unchecked[0]);

@@ -253,6 +253,7 @@ struct copy_rule {
         struct policy_rule allow;
         struct matcher path;
         bool types[_COPY_TYPE_MAX]; /* by enum copy_type */
+        uint32_t uid, gid;          /* the owner the agent gives the file */
 };
 
 /* The `sandbox:` section: what CreateSandboxRequest may carry (defaults: nothing). */

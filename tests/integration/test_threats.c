@@ -109,6 +109,9 @@ static const char *threats_dir = "threats";
 #define R_COPY_TYPE "only files, directories and symlinks without set-id bits may be copied"
 #define R_COPY_SYMLINK "the symlink is absolute, traverses with .., or points outside its rule"
 #define R_COPY_UNLISTED "no copy_file rule allows this destination and file type"
+#define R_COPY_OWNER "the file's owner is not the one its copy_file rule names"
+#define R_COPY_SIZE "the offset, size and data do not describe the file"
+#define R_COPY_MODE "the parent directories would be writable by group or others"
 #define R_STREAM_DENIED(what) "the policy does not allow " what
 
 /* What the stub agent answers for a method it was told to fail (--fail METHOD). */
@@ -595,6 +598,21 @@ static const struct step cp_web[] = {
         { "a directory at kubelet's path", "web/07-copy-resolv-conf",
           .edits = { { "/file_mode", "16877" } }, /* 040755 */
           .want = DENY, .rule = "copy-file-unlisted", .reason = R_COPY_UNLISTED },
+        { "no file-type bits (the agent would take it as a regular file)", "web/07-copy-resolv-conf",
+          .edits = { { "/file_mode", "420" } }, /* 0644 */
+          .want = DENY, .rule = "copy-file-type", .reason = R_COPY_TYPE },
+        { "kubelet's resolv.conf handed to the container's user", "web/07-copy-resolv-conf",
+          .edits = { { "/uid", "101" }, { "/gid", "101" } },
+          .want = DENY, .rule = "copy-file-owner", .reason = R_COPY_OWNER },
+        { "kubelet's resolv.conf written 1 MiB in (a sparse, grown file)", "web/07-copy-resolv-conf",
+          .edits = { { "/offset", "1048576" } },
+          .want = DENY, .rule = "copy-file-size", .reason = R_COPY_SIZE },
+        { "kubelet's resolv.conf declared shorter than its data", "web/07-copy-resolv-conf",
+          .edits = { { "/file_size", "1" } },
+          .want = DENY, .rule = "copy-file-size", .reason = R_COPY_SIZE },
+        { "its parent directories created world-writable", "web/07-copy-resolv-conf",
+          .edits = { { "/dir_mode", "511" } }, /* 0777 */
+          .want = DENY, .rule = "copy-file-mode", .reason = R_COPY_MODE },
         /* What the policy lets kubelet do. */
         { "kubelet's resolv.conf", "web/07-copy-resolv-conf",
           .want = ALLOW, .rule = "copy:kubelet-files" },

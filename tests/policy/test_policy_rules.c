@@ -281,7 +281,7 @@ static const struct bad_policy bad_policies[] = {
           "3:134: unknown key \"glob\" in \"cwd\"; expected one of: regex, one_of" },
         { "version: 1\ncopy_file: [{id: c, reason: r, path: /x, mode: 0644}]\n",
           "2:42: unknown key \"mode\" in a copy_file rule; expected one of: id, reason, path, "
-          "types" },
+          "types, uid, gid" },
         { R0 "{process.Nope: a}}\n",
           "3:70: unknown field \"process.Nope\" in ExecProcessRequest: step 2 is not a field of "
           "the message it follows (names are the .proto's, e.g. \"interface.name\")" },
@@ -723,10 +723,10 @@ static void test_copy_file(void **state)
                                     "{\"path\": \"/run/shared/a/b.txt\", \"file_mode\": %u}", 0100644),
                         VERDICT_ALLOW, "shared");
         assert_decision(decide_json(p, s, AGENT_COPY_FILE,
-                                    "{\"path\": \"/run/shared//a/./b.txt\", \"file_mode\": 420}"),
+                                    "{\"path\": \"/run/shared//a/./b.txt\", \"file_mode\": 33188}"),
                         VERDICT_ALLOW, "shared");
         assert_decision(decide_json(p, s, AGENT_COPY_FILE,
-                                    "{\"path\": \"/run/shared/a/../../tokens/x\", \"file_mode\": 420}"),
+                                    "{\"path\": \"/run/shared/a/../../tokens/x\", \"file_mode\": 33188}"),
                         VERDICT_DENY, "copy-file-path");
         assert_decision(decide_json(p, s, AGENT_COPY_FILE, "{\"path\": \"/run/tokens/x\", \"file_mode\": %u}",
                                     040755),
@@ -744,7 +744,7 @@ static void test_copy_file(void **state)
         /* Container root filesystems are off limits whatever the rules say. */
         assert_decision(decide_json(p, s, AGENT_COPY_FILE,
                                     "{\"path\": \"/run/kata-containers/abc/rootfs/etc/passwd\", "
-                                    "\"file_mode\": 420}"),
+                                    "\"file_mode\": 33188}"),
                         VERDICT_DENY, "copy-file-rootfs");
         assert_decision(decide_json(p, s, AGENT_COPY_FILE,
                                     "{\"path\": \"/run/kata-containers/shared/containers/abc/rootfs\", "
