@@ -32,15 +32,42 @@ static int open_kind(const struct run_options *o, const char *kind, struct measu
         return -EINVAL;
 }
 
+/*
+ * For auto: a device TCTI whose device does not exist is no TPM, said without
+ * asking tpm2-tss (which would print its errors on every start of a guest
+ * without one). Other TCTIs are tried.
+ */
+static bool tpm_device_present(const char *tcti)
+{
+        const char *path;
+        size_t n;
+        char buf[256];
+
+        if (strncmp(tcti, "device:", 7) != 0)
+                return true;
+        path = tcti + 7;
+        n = strcspn(path, ",");
+        if (n == 0 || n >= sizeof(buf))
+                return true;
+        memcpy(buf, path, n);
+        buf[n] = '\0';
+        return access(buf, F_OK) == 0;
+}
+
 /* What auto finds first: the agent listening, a TPM that answers, an RTMR attribute. */
-static int choose_auto(const struct run_options *o, struct measure_extender *ext)
+static int choose_auto(const struct run_options *o, struct measure_extender *ext, bool skip_aa)
 {
         static const char *const kinds[] = { "tpm", "rtmr" };
         char why[256];
 
-        if (aa_present(o->aa_socket ? o->aa_socket : AA_DEFAULT_SOCKET))
+        if (!skip_aa && aa_present(o->aa_socket ? o->aa_socket : AA_DEFAULT_SOCKET))
                 return open_kind(o, "aa", ext, why, sizeof(why)) < 0 ? 0 : 1;
         for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+                if (i == 0 && !tpm_device_present(o->tpm_tcti ? o->tpm_tcti : MEASURE_TPM_TCTI)) {
+                        log_info("runtime measurement: no TPM device (%s)",
+                                 o->tpm_tcti ? o->tpm_tcti : MEASURE_TPM_TCTI);
+                        continue;
+                }
                 if (open_kind(o, kinds[i], ext, why, sizeof(why)) >= 0)
                         return 1;
                 log_info("runtime measurement: no %s: %s", kinds[i], why);
@@ -60,7 +87,8 @@ int run_measure_choose(const struct run_options *o, struct run_measure *rm)
                 return 0;
         }
         if (strcmp(kind, "auto") == 0) {
-                r = choose_auto(o, &rm->ext);
+                r = choose_auto(o, &rm->ext, false);
+                rm->auto_aa = r > 0 && strncmp(rm->ext.name, "aa", 2) == 0;
                 if (r == 0)
                         log_warning(0, "runtime measurement: no attestation agent, TPM or TDX "
                                        "RTMR found: nothing of this run is measured");
@@ -119,24 +147,40 @@ int run_measure_start(const struct run_options *o, struct run_measure *rm, struc
         }
         c.log_path = rm->log_path;
         c.boot = boot;
-        r = measure_init(&rm->m, &c, &rm->ext);
-        if (r < 0) {
-                log_error(r, "runtime measurement off: cannot open the event log %s",
-                          rm->log_path);
-                rm->failed = true;
-                return 0;
-        }
-        rm->active = true;
-        /* The extender's name moved into the measurer with it. */
-        start = *info;
-        start.extender = rm->m.ext.name;
-        r = measure_event(&rm->m, audit, MEASURE_OP_START, &start, NULL, NULL);
-        if (r < 0)
+        for (;;) {
+                r = measure_init(&rm->m, &c, &rm->ext);
+                if (r < 0) {
+                        log_error(r, "runtime measurement off: cannot open the event log %s",
+                                  rm->log_path);
+                        rm->failed = true;
+                        return 0;
+                }
+                rm->active = true;
+                /* The extender's name moved into the measurer with it. */
+                start = *info;
+                start.extender = rm->m.ext.name;
+                r = measure_event(&rm->m, audit, MEASURE_OP_START, &start, NULL, NULL);
+                if (r >= 0) {
+                        log_notice("measured the start into %s (event log %s)", rm->m.ext.name,
+                                   rm->log_path);
+                        return 0;
+                }
                 log_error(r, "runtime measurement: %s", rm->m.error);
-        else
-                log_notice("measured the start into %s (event log %s)", rm->m.ext.name,
-                           rm->log_path);
-        return 0;
+                /* The agent's event log is off by default (NOT_ENABLED): auto goes on
+                 * to the registers ccgate can extend itself. Nothing was extended. */
+                if (!rm->auto_aa || r != -EOPNOTSUPP)
+                        return 0;
+                rm->auto_aa = false;
+                measure_done(&rm->m);
+                rm->active = false;
+                if (choose_auto(o, &rm->ext, true) == 0) {
+                        log_warning(0, "runtime measurement: no TPM or TDX RTMR either: nothing "
+                                       "of this run is measured");
+                        rm->failed = true;
+                        return 0;
+                }
+                log_notice("runtime measurement into %s instead (--measure auto)", rm->ext.name);
+        }
 
 unmeasured:
         measure_extender_done(&rm->ext);

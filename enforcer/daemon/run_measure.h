@@ -17,6 +17,7 @@ struct run_measure {
         struct measurer m;
         bool active;                 /* m is set up */
         bool failed;                 /* an extender was chosen but the event log could not be set up */
+        bool auto_aa;                /* --measure auto chose the attestation agent */
         char log_path[4096];
 };
 

@@ -261,6 +261,32 @@ def mode_aa(out):
     mode_aa_faults(tmp)
     shutil.rmtree(tmp, ignore_errors=True)
 
+    # --measure auto: an agent whose event log is off (NOT_ENABLED, its default)
+    # is passed over for the registers ccgate extends itself (here no TPM, an RTMR).
+    tmp = tempfile.mkdtemp(prefix="ccgate-measure-")
+    regs = tmp + "/measurements"
+    os.mkdir(regs)
+    with open(regs + "/rtmr3:sha384", "wb") as f:
+        f.write(bytes(48))
+    rec = tmp + "/aa.jsonl"
+    aa = subprocess.Popen([stub, "-socket", tmp + "/aa.sock", "-record", rec, "-result", "2"])
+    wait_for(lambda: os.path.exists(tmp + "/aa.sock"))
+    agent, gate = serve(tmp, policy(tmp, "require_measurement: true\n"),
+                        ["--aa-socket", "unix://" + tmp + "/aa.sock", "--rtmr-dir", regs,
+                         "--tpm-tcti", "device:" + tmp + "/no-tpm"])
+    answers = requests(tmp, 1)
+    rc, err = stop(gate, agent)
+    aa.terminate(); aa.wait(10)
+    events = lines(tmp + "/events.audit.log")
+    check(answers[0][0] == 0 and "runtime measurement into rtmr:3 instead" in err and
+          [e["register"] for e in events] == ["rtmr:3", "rtmr:3"] and
+          json.loads(events[0]["content"])["extender"] == "rtmr:3",
+          "auto: the agent answers NOT_ENABLED, ccgate measures into rtmr:3 instead, and serves")
+    r = verify("--events", tmp + "/events.audit.log", "--rtmr", replay(hashlib.sha384, events).hex(),
+               tmp + "/audit.log")
+    check(r.returncode == 0, "auto fallback: verify --rtmr")
+    shutil.rmtree(tmp, ignore_errors=True)
+
 # ---- a TDX RTMR fixture ---------------------------------------------------------------
 def mode_rtmr():
     tmp = tempfile.mkdtemp(prefix="ccgate-measure-")
