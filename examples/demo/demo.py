@@ -136,6 +136,7 @@ try:
     attacks.append(("kubectl debug (a new container)", "CreateContainer", m))
     m = copy.deepcopy(iface)
     m["interface"]["IPAddresses"][0]["address"] = "192.168.9.9"
+    m["interface"]["hwAddr"] = "0a:58:c0:a8:09:09"  # the bridge CNI's MAC for that address
     attacks.append(("eth0 moved to another network", "UpdateInterface", m))
     attacks.append(("the policy swapped", "SetPolicy",
                     {"policy": "package agent_policy\ndefault AllowRequestsFailingPolicy := true\n"}))
