@@ -17,10 +17,6 @@
 #define DEVICE_RULES                                                                      \
         "a device cgroup rule's type, numbers and access: a deny rule only takes access "  \
         "away, and any allow rule is refused unless the container lists devices"
-#define FAMILY                                                                            \
-        "checked by the network section's family matchers, but the generated policies "   \
-        "allow v4 and v6 in one entry (the agent parses the address itself; for a route " \
-        "the family picks how dest is parsed)"
 #define NOT_PROVED_STREAM                                                                 \
         "checked against the container and exec bindings like every container request "  \
         "(decide_policy.c), but no corpus lifecycle sends it, so the completeness test "  \
@@ -84,15 +80,6 @@ const struct field_unchecked field_unchecked[] = {
         { "CreateContainerRequest.OCI.Linux.Resources.HugepageLimits", RESOURCES },
         { "CreateContainerRequest.OCI.Linux.Resources.Network", RESOURCES },
         { "CreateContainerRequest.OCI.Linux.Resources.Network.Priorities", RESOURCES },
-
-        /* Storage fields of issue 18 item 4. */
-
-        /* Address families: one entry of the generated policy for both. */
-        { "UpdateInterfaceRequest.interface.IPAddresses.family", FAMILY },
-        { "UpdateRoutesRequest.routes.Routes.family", FAMILY },
-        { "AddARPNeighborsRequest.neighbors.ARPNeighbors.toIPAddress.family", FAMILY },
-
-        /* CopyFile fields of issue 18 item 5. */
 };
 
 const size_t field_unchecked_n = sizeof(field_unchecked) / sizeof(field_unchecked[0]);

@@ -469,12 +469,15 @@ static void network_section(struct gen_ctx *c, struct gtext *t)
 
         gtext_puts(t, "\nnetwork:\n  interfaces:\n");
         section_keys(t, 4, "- ", nw->interface, nw->n_interface);
-        gtext_puts(t, "      addresses:\n");
-        section_keys(t, 8, "- ", nw->address, nw->n_address);
-        gtext_puts(t, "  routes:\n");
-        section_keys(t, 4, "- ", nw->route, nw->n_route);
-        gtext_puts(t, "  neighbors:\n");
-        section_keys(t, 4, "- ", nw->neighbor, nw->n_neighbor);
+        gtext_puts(t, nw->n_address ? "      addresses:\n" : "      addresses: []\n");
+        for (size_t i = 0; i < nw->n_address; i++)
+                section_keys(t, 8, "- ", nw->address[i].keys, nw->address[i].n_keys);
+        gtext_puts(t, nw->n_route ? "  routes:\n" : "  routes: []\n");
+        for (size_t i = 0; i < nw->n_route; i++)
+                section_keys(t, 4, "- ", nw->route[i].keys, nw->route[i].n_keys);
+        gtext_puts(t, nw->n_neighbor ? "  neighbors:\n" : "  neighbors: []\n");
+        for (size_t i = 0; i < nw->n_neighbor; i++)
+                section_keys(t, 4, "- ", nw->neighbor[i].keys, nw->neighbor[i].n_keys);
 }
 
 static void header(struct gen_ctx *c, struct gtext *t)

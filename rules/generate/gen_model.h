@@ -155,11 +155,19 @@ struct gen_sandbox {
         const char *storages_from;
 };
 
-/* The `network:` section: the keys of its one interface, of that interface's one
- * address entry, of its one route and one neighbour. */
+/* One entry of a `network:` list: its keys. */
+struct gen_net_entry {
+        struct gen_field *keys;
+        size_t n_keys;
+};
+
+/* The `network:` section: the keys of its one interface; that interface's address
+ * entries, the routes and neighbours, one per address family. */
 struct gen_network {
-        struct gen_field *interface, *address, *route, *neighbor;
-        size_t n_interface, n_address, n_route, n_neighbor;
+        struct gen_field *interface;
+        size_t n_interface;
+        struct gen_net_entry address[2], route[2], neighbor[2];
+        size_t n_address, n_route, n_neighbor;
 };
 
 struct gen_request_rule {

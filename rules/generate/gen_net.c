@@ -39,6 +39,29 @@ static int cidrs_match(struct gen_ctx *c, const struct gen_strlist *cidrs, bool 
         return gm_any_of(c->pool, alts, n, ret) < 0 ? gen_nomem(c) : 0;
 }
 
+/* The settings' strings of one family (IPv6 ones have a colon); "" belongs to both. */
+static struct gen_strlist of_family(struct gen_ctx *c, const struct gen_strlist *l, int fam)
+{
+        const char **v = pool_alloc_array(c->pool, l->n ? l->n : 1, sizeof(*v));
+        struct gen_strlist r = { .v = v };
+
+        for (size_t i = 0; v && i < l->n; i++)
+                if (!l->v[i][0] || (strchr(l->v[i], ':') != NULL) == (fam == 6))
+                        v[r.n++] = l->v[i];
+        return r;
+}
+
+/* The pod network's addresses of one family (6: with the link-local ones). */
+static int pod_ip_match_of(struct gen_ctx *c, int fam, struct gmatch *ret)
+{
+        struct gen_strlist cidrs = of_family(c, &c->set->cluster.pod_cidrs, fam);
+
+        if (!cidrs.v)
+                return gen_nomem(c);
+        return cidrs_match(c, &cidrs, fam == 6 && c->set->cluster.ipv6_link_local,
+                           "cluster.pod_cidrs", ret);
+}
+
 int gen_pod_ip_match(struct gen_ctx *c, bool link_local, struct gmatch *ret)
 {
         return cidrs_match(c, &c->set->cluster.pod_cidrs,
@@ -99,7 +122,7 @@ static const struct net_field {
         { NL_INTERFACE, "type", NV_TYPES, "settings network.interface_types" },
         { NL_INTERFACE, "raw_flags", NV_RAW_FLAGS, "settings network.raw_flags" },
         { NL_INTERFACE, "device_path", NV_DEVICE_PATH, "settings network.device_path" },
-        { NL_ADDRESS, "family", NV_FAMILY, "IPv4 or IPv6" },
+        { NL_ADDRESS, "family", NV_FAMILY, "one entry per family of cluster.pod_cidrs" },
         { NL_ADDRESS, "address", NV_POD_ADDR,
           "settings cluster.pod_cidrs (the CNI picks the pod's address), cluster.ipv6_link_local" },
         { NL_ADDRESS, "mask", NV_PREFIX, "settings cluster.node_prefix_lengths" },
@@ -108,9 +131,10 @@ static const struct net_field {
         { NL_ROUTE, "device", NV_INTERFACE, "settings network.interface" },
         { NL_ROUTE, "source", NV_POD_ADDR_OR_NONE, "settings cluster.pod_cidrs" },
         { NL_ROUTE, "scope", NV_ROUTE_SCOPE, "settings network.route_scopes" },
-        { NL_ROUTE, "family", NV_FAMILY, "IPv4 or IPv6" },
+        { NL_ROUTE, "family", NV_FAMILY, "one entry per family of cluster.pod_cidrs" },
         { NL_NEIGHBOR, "address", NV_POD_ADDR, "settings cluster.pod_cidrs (the gateway's address)" },
-        { NL_NEIGHBOR, "family", NV_FAMILY, "IPv4 or IPv6" },
+        { NL_NEIGHBOR, "family", NV_FAMILY,
+          "one entry per family of cluster.pod_cidrs (IPv4 only when the MAC derives from it)" },
         { NL_NEIGHBOR, "device", NV_INTERFACE, "settings network.interface" },
         { NL_NEIGHBOR, "lladdr", NV_MAC_IFACE,
           "settings network.mac_from_ipv4 (the gateway's MAC from its IPv4 address; empty: any "
@@ -119,7 +143,7 @@ static const struct net_field {
         { NL_NEIGHBOR, "flags", NV_NEIGH_FLAGS, "settings network.neighbor_flags" },
 };
 
-static int value_of(struct gen_ctx *c, const struct net_field *f, struct gmatch *ret)
+static int value_of(struct gen_ctx *c, const struct net_field *f, int fam, struct gmatch *ret)
 {
         const struct gen_settings *s = c->set;
         char *re;
@@ -130,10 +154,10 @@ static int value_of(struct gen_ctx *c, const struct net_field *f, struct gmatch 
                 *ret = gm_exact(s->network.interface);
                 return 0;
         case NV_POD_ADDR:
-                return gen_pod_ip_match(c, true, ret);
+                return pod_ip_match_of(c, fam, ret);
         case NV_POD_ADDR_OR_NONE: {
                 struct gmatch alts[2] = { gm_exact("") };
-                if ((r = gen_pod_ip_match(c, true, &alts[1])) < 0)
+                if ((r = pod_ip_match_of(c, fam, &alts[1])) < 0)
                         return r;
                 return gm_any_of(c->pool, alts, 2, ret) < 0 ? gen_nomem(c) : 0;
         }
@@ -148,11 +172,9 @@ static int value_of(struct gen_ctx *c, const struct net_field *f, struct gmatch 
                 }
                 *ret = gm_regex("[0-9a-f][02468ace](?::[0-9a-f]{2}){5}");
                 return 0;
-        case NV_FAMILY: {
-                static const char *const families[] = { "v4", "v6" };
-                *ret = (struct gmatch){ .kind = GM_ONE_OF, .v = families, .n = 2 };
+        case NV_FAMILY:
+                *ret = gm_exact(fam == 6 ? "v6" : "v4");
                 return 0;
-        }
         case NV_MTU:
                 r = gen_span_regex(c->pool, s->network.mtu, &re);
                 if (r == -ENOMEM)
@@ -172,9 +194,16 @@ static int value_of(struct gen_ctx *c, const struct net_field *f, struct gmatch 
         case NV_DEVICE_PATH:
                 *ret = s->network.device_path;
                 return 0;
-        case NV_ROUTE_DEST:
-                *ret = list_match(&s->network.route_destinations);
+        case NV_ROUTE_DEST: {
+                struct gen_strlist dests = of_family(c, &s->network.route_destinations, fam);
+                if (!dests.v)
+                        return gen_nomem(c);
+                if (dests.n == 0)
+                        return policy_error_set(c->err, s->name, 0, 0,
+                                                "network.route_destinations: none for IPv%d", fam);
+                *ret = list_match(&dests);
                 return 0;
+        }
         case NV_ROUTE_SCOPE:
                 *ret = list_match(&s->network.route_scopes);
                 return 0;
@@ -189,26 +218,59 @@ static int value_of(struct gen_ctx *c, const struct net_field *f, struct gmatch 
         }
 }
 
-/* The `network:` section: one interface (with one address entry), one route, one
- * neighbour, each from the table. */
-int gen_net_build(struct gen_ctx *c)
+/* The keys of list l for family fam into *ret (n keys). */
+static int entry_build(struct gen_ctx *c, enum net_list l, int fam, struct gen_field **ret,
+                       size_t *ret_n)
 {
-        struct gen_network *nw = &c->pod->network;
-        struct gen_field **lists[_NL_MAX] = { &nw->interface, &nw->address, &nw->route,
-                                               &nw->neighbor };
-        size_t *ns[_NL_MAX] = { &nw->n_interface, &nw->n_address, &nw->n_route, &nw->n_neighbor };
-        size_t caps[_NL_MAX] = { 0 };
+        size_t cap = 0;
         int r;
 
+        *ret = NULL;
+        *ret_n = 0;
         for (size_t i = 0; i < ELEMENTSOF(net_fields); i++) {
-                enum net_list l = net_fields[i].list;
-                struct gen_field *f = GEN_PUSH(c, *lists[l], *ns[l], caps[l]);
-                if (!f)
+                struct gen_field *f;
+                if (net_fields[i].list != l)
+                        continue;
+                if (!(f = GEN_PUSH(c, *ret, *ret_n, cap)))
                         return gen_nomem(c);
                 f->path = net_fields[i].path;
                 f->from = net_fields[i].from;
-                if ((r = value_of(c, &net_fields[i], &f->m)) < 0)
+                if ((r = value_of(c, &net_fields[i], fam, &f->m)) < 0)
                         return r;
+        }
+        return 0;
+}
+
+/* The `network:` section: one interface with an address entry per family of the pod
+ * network, a route entry per family, and the gateway's neighbour per family (IPv4
+ * only when its MAC derives from its IPv4 address), each from the table. */
+int gen_net_build(struct gen_ctx *c)
+{
+        struct gen_network *nw = &c->pod->network;
+        bool derived = c->set->network.mac_from_ipv4[0] != '\0';
+        int r;
+
+        if ((r = entry_build(c, NL_INTERFACE, 4, &nw->interface, &nw->n_interface)) < 0)
+                return r;
+        for (int fam = 4; fam <= 6; fam += 2) {
+                struct gen_strlist cidrs = of_family(c, &c->set->cluster.pod_cidrs, fam);
+                if (!cidrs.v)
+                        return gen_nomem(c);
+                if (cidrs.n == 0)
+                        continue;
+                if ((r = entry_build(c, NL_ADDRESS, fam, &nw->address[nw->n_address].keys,
+                                     &nw->address[nw->n_address].n_keys)) < 0 ||
+                    (r = entry_build(c, NL_ROUTE, fam, &nw->route[nw->n_route].keys,
+                                     &nw->route[nw->n_route].n_keys)) < 0)
+                        return r;
+                nw->n_address++;
+                nw->n_route++;
+                if (fam == 6 && derived)
+                        continue;
+                if ((r = entry_build(c, NL_NEIGHBOR, fam, &nw->neighbor[nw->n_neighbor].keys,
+                                     &nw->neighbor[nw->n_neighbor].n_keys)) < 0)
+                        return r;
+                nw->n_neighbor++;
         }
         return 0;
 }

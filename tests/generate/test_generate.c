@@ -460,11 +460,15 @@ static const struct gen_case cases[] = {
           { "    - {regex: \"(?:search a\\\\.example)|nameserver 1\\\\.1\\\\.1\\\\.1|options ndots:2 edns0|\"}" } },
         { "the pod network from the settings",
           C1(""), { .settings = "cluster: {pod_cidrs: [192.168.0.0/22], ipv6_link_local: false}\n" },
-          { "          address: {regex: \"192\\\\.168\\\\.[0-3]\\\\.(?:[0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\"}" },
-          { "fe80" } },
+          { "          address: {regex: \"192\\\\.168\\\\.[0-3]\\\\.(?:[0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\"}",
+            "        - family: v4  #", "      family: v4  #" },
+          { "fe80", "family: v6", "::/0" } },
         { "a CNI that picks MACs at random",
           C1(""), { .settings = "network: {mac_from_ipv4: \"\"}\n" },
-          { "      hw_addr: {regex: \"[0-9a-f][02468ace](?::[0-9a-f]{2}){5}\"}  #" }, { "{from_ipv4" } },
+          { "      hw_addr: {regex: \"[0-9a-f][02468ace](?::[0-9a-f]{2}){5}\"}  #",
+            /* Without the derived MAC, the IPv6 gateway may be a neighbour too. */
+            "      family: v6  # one entry per family of cluster.pod_cidrs (IPv4 only" },
+          { "{from_ipv4" } },
 };
 
 static void test_cases(void **state)

@@ -35,7 +35,7 @@ def main():
         expect("Containers:" in out and "exec" in out, f"check {policy}: containers listed")
         expect("\nSandbox: hostname " in out and "ephemeral (tmpfs) at "
                "\"/run/kata-containers/sandbox/shm\"" in out, f"check {policy}: the sandbox")
-        expect("  eth0: hw_addr from IPv4 after 0a:58, 1 address entry, at least 1 address"
+        expect("  eth0: hw_addr from IPv4 after 0a:58, 2 address entries, at least 1 address"
                in out and "[only as the network section allows]" in out,
                f"check {policy}: the network")
 
