@@ -57,11 +57,11 @@ static bool dns_line_ok(const struct policy *p, const char *s)
         return false;
 }
 
-/* The sandbox's storages: a listed one, neither shared nor with an fsGroup change. */
+/* The sandbox's storages: each a listed one (shared and fs_group included: by default
+ * neither). */
 static bool sandbox_storage_ok(const struct policy *p, const ProtobufCMessage *st)
 {
-        return st && pb_count_of(st, "fs_group") == 0 && pb_uint_of(st, "shared", 0) == 0 &&
-               storage_allowed(p, p->sandbox.storages, p->sandbox.n_storages, st);
+        return st && storage_allowed(p, p->sandbox.storages, p->sandbox.n_storages, st);
 }
 
 static const struct policy_rule *sandbox_check(const struct policy *p, const ProtobufCMessage *req)
