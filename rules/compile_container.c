@@ -95,7 +95,8 @@ int container_namespace_bit(const char *type, size_t len)
 static int mounts_load(struct load_ctx *c, struct policy *p, const struct ynode *n,
                        struct container_rule *cr)
 {
-        static const char *const keys[] = { "destination", "source", "type", "options", NULL };
+        static const char *const keys[] = { "destination",      "source", "type", "options",
+                                            "optional_options", NULL };
         int r = load_check_seq(c, n, "\"mounts\"");
 
         if (r < 0)
@@ -122,6 +123,10 @@ static int mounts_load(struct load_ctx *c, struct policy *p, const struct ynode 
                 mr->options = (struct string_set){ 0 };
                 if ((v = ytree_get(m, "options")) &&
                     (r = string_set_load(c, v, "\"options\"", &mr->options)) < 0)
+                        return r;
+                mr->optional_options = (struct string_set){ 0 };
+                if ((v = ytree_get(m, "optional_options")) &&
+                    (r = string_set_load(c, v, "\"optional_options\"", &mr->optional_options)) < 0)
                         return r;
         }
         cr->n_mounts = n->n;

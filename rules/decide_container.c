@@ -119,6 +119,28 @@ int container_schema_check(const char **ret_missing)
         return 0;
 }
 
+/* The mount's options are the rule's options, each present, and any of its optional ones. */
+static bool mount_options_ok(const struct mount_rule *mr, const ProtobufCMessage *m)
+{
+        size_t n = pb_count_of(m, "options");
+
+        if (!mr->optional_options.n)
+                return strings_equal_set(m, "options", &mr->options);
+        for (size_t i = 0; i < n; i++) {
+                const char *o = pb_str_of(m, "options", i);
+                if (!string_set_has(&mr->options, o) && !string_set_has(&mr->optional_options, o))
+                        return false;
+        }
+        for (size_t j = 0; j < mr->options.n; j++) {
+                bool found = false;
+                for (size_t i = 0; i < n && !found; i++)
+                        found = strcmp(pb_str_of(m, "options", i), mr->options.v[j]) == 0;
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
 static bool mount_ok(const struct policy *p, const struct container_rule *cr,
                      const ProtobufCMessage *m)
 {
@@ -127,7 +149,7 @@ static bool mount_ok(const struct policy *p, const struct container_rule *cr,
                 if (strcmp(mr->destination, pb_str_of(m, "destination", 0)) == 0 &&
                     strcmp(mr->type, pb_str_of(m, "type", 0)) == 0 &&
                     match_cstr(&p->match, &mr->source, pb_str_of(m, "source", 0)) &&
-                    strings_equal_set(m, "options", &mr->options))
+                    mount_options_ok(mr, m))
                         return true;
         }
         return false;

@@ -109,6 +109,7 @@ struct mount_rule {
         struct matcher source;
         const char *type;
         struct string_set options;
+        struct string_set optional_options; /* may come too (a kernel's cgroup2 flags) */
 };
 
 struct storage_rule {

@@ -228,6 +228,10 @@ static void part_mounts(struct gtext *t, const struct gen_container *gc)
                 gtext_yaml_scalar(t, m->type);
                 gtext_puts(t, ", options: ");
                 flow_list(t, m->options, m->n_options);
+                if (m->n_optional_options) {
+                        gtext_puts(t, ", optional_options: ");
+                        flow_list(t, m->optional_options, m->n_optional_options);
+                }
                 gtext_puts(t, "}");
                 comment(t, m->from);
         }

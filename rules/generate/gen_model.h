@@ -49,6 +49,8 @@ struct gen_mount {
         const char *type;
         const char *const *options;
         size_t n_options;
+        const char *const *optional_options; /* may come in addition */
+        size_t n_optional_options;
         const char *from;
 };
 

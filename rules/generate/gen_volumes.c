@@ -406,26 +406,25 @@ static int default_mounts(struct gen_ctx *c, struct gen_container *gc, bool cgro
         }
         if (!cgroup)
                 return 0;
-        /* Without a cgroup namespace (privileged), containerd copies the host's extra
-         * cgroup2 options: every combination of them may come. */
-        for (unsigned set = 0; set < (gc->privileged ? 1u << s->containerd.cgroup_host_options.n : 1u);
-             set++) {
+        /* Newer kernels' cgroup2 mounts carry extra flags (nsdelegate,
+         * memory_recursiveprot; containerd copies the host's without a cgroup
+         * namespace): kata's genpolicy allows them as cgroup_mount_extras_allowed.
+         * The policy says so with optional_options, once. */
+        {
                 const struct gen_strlist *base = &s->containerd.cgroup_options;
-                const char **o = pool_alloc_array(c->pool, base->n + s->containerd.cgroup_host_options.n,
-                                                  sizeof(*o));
-                size_t n = 0;
+                const char **o = pool_alloc_array(c->pool, base->n + 1, sizeof(*o));
+                struct gen_mount *m;
                 if (!o)
                         return gen_nomem(c);
                 for (size_t k = 0; k < base->n; k++)
-                        o[n++] = gc->privileged && strcmp(base->v[k], "ro") == 0 ? "rw" : base->v[k];
-                for (size_t k = 0; k < s->containerd.cgroup_host_options.n; k++)
-                        if (set & (1u << k))
-                                o[n++] = s->containerd.cgroup_host_options.v[k];
-                if ((r = add_mount(c, gc, "/sys/fs/cgroup", gm_exact("cgroup"), "cgroup", o, n,
-                                   set ? "settings containerd.cgroup_mount_host_options (no cgroup "
-                                         "namespace)"
-                                       : "settings containerd.cgroup_mount_options")) < 0)
+                        o[k] = gc->privileged && strcmp(base->v[k], "ro") == 0 ? "rw" : base->v[k];
+                if ((r = add_mount(c, gc, "/sys/fs/cgroup", gm_exact("cgroup"), "cgroup", o, base->n,
+                                   "settings containerd.cgroup_mount_options; optional: "
+                                   "containerd.cgroup_mount_host_options (the kernel's)")) < 0)
                         return r;
+                m = &gc->mounts[gc->n_mounts - 1];
+                m->optional_options = s->containerd.cgroup_host_options.v;
+                m->n_optional_options = s->containerd.cgroup_host_options.n;
         }
         return 0;
 }

@@ -135,6 +135,8 @@ MUTATIONS = [
       "/dev/shm bound from the directory of every container's copied files"),
     m(W4, cc("nginx"), "OCI.Mounts[{mount:/sys/fs/cgroup}].options[4]", "set", "rw",
       "the cgroup filesystem writable"),
+    m(W4, cc("nginx"), "OCI.Mounts[{mount:/sys/fs/cgroup}].options", "add", "exec",
+      "the cgroup filesystem with an option no kernel adds (exec)"),
     m(W4, cc("nginx"), "OCI.Mounts[{mount:/sys}].options[3]", "set", "rw", "sysfs writable"),
     m(SC, cc("log-shipper"), "OCI.Mounts[{mount:/logs}].options[2]", "set", "rw",
       "the shipper may write into the app's log volume"),

@@ -1183,8 +1183,12 @@ static const struct step agent_fails_web[] = {
                        "\"/proc/latency_stats\", \"/proc/timer_list\", \"/proc/timer_stats\", "   \
                        "\"/proc/sched_debug\", \"/sys/firmware\", \"/proc/scsi\"]" } },             \
           .want = DENY, .rule = ctr ".privileged", .reason = R_PRIVILEGED },                     \
-        { "the defaults and one more masked path", ex "/" create,                              \
-          .edits = { { "/OCI/Linux/MaskedPaths", "[" DEFAULT_MASKED ", \"/proc/extra\"]" } },     \
+        { "the cgroup mount with an option no kernel adds (exec)", ex "/" create,                \
+          .edits = { { "/OCI/Mounts/5/options/-", Q("exec") } },                                 \
+          .want = DENY, .rule = ctr ".mounts", .reason = R_MOUNTS },                             \
+        { "the defaults, one more masked path, a newer kernel's cgroup2 flag", ex "/" create,   \
+          .edits = { { "/OCI/Linux/MaskedPaths", "[" DEFAULT_MASKED ", \"/proc/extra\"]" },       \
+                     { "/OCI/Mounts/5/options/-", Q("nsdelegate") } },                           \
           .want = ALLOW, .rule = ctr }
 static const struct step paths_locked[] = { PATHS_STEPS("locked", "03-create-worker", "worker") };
 static const struct step paths_web[] = { PATHS_STEPS("web", "03-create-nginx", "nginx") };

@@ -236,7 +236,7 @@ static const struct bad_policy bad_policies[] = {
         { C0 C1 ", mounts: [{destination: /x, source: y, type: bind, options: [ro], "
           "propagation: shared}]}\n",
           "3:193: unknown key \"propagation\" in a mount; expected one of: destination, source, "
-          "type, options" },
+          "type, options, optional_options" },
         { M0 "    storages: [{driver: local, source: local, fstype: local, mount_point: /x, "
           "options: [a], size: 1}]\n",
           "8:93: unknown key \"size\" in a storage; expected one of: driver, source, fstype, "
