@@ -46,7 +46,7 @@ static const char *const check_names[_CONTAINER_CHECK_MAX] = {
 /* Why a CreateContainerRequest (or exec) was refused: never the request's contents. */
 static const char *const check_reasons[_CONTAINER_CHECK_MAX] = {
         [CHECK_CONTAINER_ID] = "the container id is missing, too long, in use or not a plain name",
-        [CHECK_IMAGE] = "the image is not the one the policy pins by digest",
+        [CHECK_IMAGE] = "the image storage is not the pinned image as the guest pulls it (source, pull metadata, overlay at the root)",
         [CHECK_ROOT] = "the root filesystem is not the guest-pulled image at its fixed path",
         [CHECK_ARGS] = "the command line differs from the policy's",
         [CHECK_ENV] = "an environment variable is not allowed by the policy",

@@ -71,7 +71,7 @@ static const char *threats_dir = "threats";
 #define R_FIELD(path) "the policy does not allow this value of " path
 #define R_UNLISTED(req) "the policy does not list " req
 /* Rules ccgate derives: rules/compile_container.c, decide_container.c, decide_copy_file.c, decide_policy.c. */
-#define R_IMAGE "the image is not the one the policy pins by digest"
+#define R_IMAGE "the image storage is not the pinned image as the guest pulls it (source, pull metadata, overlay at the root)"
 #define R_ROOT "the root filesystem is not the guest-pulled image at its fixed path"
 #define R_ARGS "the command line differs from the policy's"
 #define R_ENV "an environment variable is not allowed by the policy"
