@@ -20,6 +20,7 @@ int sandbox_load(struct load_ctx *c, const struct ynode *map, struct policy *p)
         r = load_check_map(c, map, "\"sandbox\"", sandbox_keys);
         if (r < 0)
                 return r;
+        sb->present = true;
         if ((v = ytree_get(map, "hostname")) &&
             (r = match_load(c, &p->match, v, "\"hostname\"", &sb->hostname)) < 0)
                 return r;

@@ -259,6 +259,7 @@ struct copy_rule {
 
 /* The `sandbox:` section: what CreateSandboxRequest may carry (defaults: nothing). */
 struct sandbox_rule {
+        bool present;              /* the policy has a `sandbox:` section */
         struct matcher hostname;   /* default "" */
         struct matcher sandbox_id; /* used when has_sandbox_id; else a plain id or empty */
         bool has_sandbox_id;

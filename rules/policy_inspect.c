@@ -108,8 +108,8 @@ int policy_sandbox_info(const struct policy *p, struct policy_sandbox_info *ret)
 {
         const struct sandbox_rule *sb = &p->sandbox;
 
-        *ret = (struct policy_sandbox_info){ .sandbox_pidns = sb->pidns, .n_dns = sb->n_dns,
-                                             .n_storages = sb->n_storages };
+        *ret = (struct policy_sandbox_info){ .present = sb->present, .sandbox_pidns = sb->pidns,
+                                             .n_dns = sb->n_dns, .n_storages = sb->n_storages };
         match_describe(&sb->hostname, ret->hostname, sizeof(ret->hostname));
         return 0;
 }

@@ -75,6 +75,7 @@ int policy_describe_argv(const struct policy *p, size_t i, size_t j, size_t k, c
 /* The `sandbox:` section (or its defaults): the hostname as the policy writes it
  * ("\"web\"", "regex \"...\""), and how many dns matchers and storages it lists. */
 struct policy_sandbox_info {
+        bool present; /* false: the defaults (only an empty request passes) */
         char hostname[160];
         bool sandbox_pidns;
         size_t n_dns, n_storages;

@@ -281,11 +281,35 @@ static void print_required_hooks(const struct policy *p)
         printf("%s\n", *sep ? " (without them every request is denied)" : "none");
 }
 
+/* The sandbox and network sections allow nothing when absent or empty: say so where the
+ * table allows their requests, which the runtimes always send. */
+static unsigned warn_sections(const struct policy *p)
+{
+        struct policy_sandbox_info si;
+        unsigned n = 0;
+
+        if (allowed(p, AGENT_CREATE_SANDBOX) && policy_sandbox_info(p, &si) == 0 && !si.present)
+                n += warn("CreateSandboxRequest is allowed without a sandbox section: only an "
+                          "empty request passes, and kata's runtimes send the pod's hostname, "
+                          "DNS lines and /dev/shm storage");
+        if (allowed(p, AGENT_UPDATE_INTERFACE) && policy_n_interfaces(p) == 0)
+                n += warn("UpdateInterfaceRequest is allowed but the network section lists no "
+                          "interface: every one is denied");
+        if (allowed(p, AGENT_UPDATE_ROUTES) && policy_n_routes(p) == 0)
+                n += warn("UpdateRoutesRequest is allowed but the network section lists no "
+                          "route: only an empty list passes");
+        if (allowed(p, AGENT_ADD_ARP_NEIGHBORS) && policy_n_neighbors(p) == 0)
+                n += warn("AddARPNeighborsRequest is allowed but the network section lists no "
+                          "neighbour: only an empty list passes");
+        return n;
+}
+
 static unsigned check_warnings(const struct policy *p)
 {
         bool sandbox = false;
         unsigned n = 0;
 
+        n += warn_sections(p);
         if (policy_mode(p) == POLICY_MODE_AUDIT)
                 n += warn("mode is audit: requests the policy denies are still forwarded to the "
                           "agent");

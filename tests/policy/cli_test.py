@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 
 def run(*args):
@@ -38,6 +39,20 @@ def main():
         expect("  eth0: hw_addr from IPv4 after 0a:58, 2 address entries, at least 1 address"
                in out and "[only as the network section allows]" in out,
                f"check {policy}: the network")
+
+    # Requests the runtimes always send, allowed without the section that decides them.
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        f.write("version: 1\nrequests:\n  CreateSandboxRequest: allow\n"
+                "  UpdateInterfaceRequest: allow\n  UpdateRoutesRequest: allow\n"
+                "  AddARPNeighborsRequest: allow\n")
+    rc, out, err = run(ccgate, "policy", "check", "--strict", f.name)
+    os.unlink(f.name)
+    expect(rc == 1, f"check --strict without sections: exit {rc}")
+    for want in ("CreateSandboxRequest is allowed without a sandbox section",
+                 "UpdateInterfaceRequest is allowed but the network section lists no interface",
+                 "UpdateRoutesRequest is allowed but the network section lists no route",
+                 "AddARPNeighborsRequest is allowed but the network section lists no neighbour"):
+        expect("warning: " + want in err, f"check without sections: {want!r} in {err!r}")
 
     bad = os.path.join(root, "tests", "policy", "fixtures", "bad", "unpinned-image.yaml")
     rc, out, err = run(ccgate, "policy", "check", bad)
