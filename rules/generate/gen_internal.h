@@ -119,7 +119,6 @@ int gen_sandbox_build(struct gen_ctx *c);
 /* gen_process.c: what the sandbox and the containers share. sc is the container's
  * securityContext (NULL for the sandbox), psc the pod's. */
 const struct gnode *gen_sc_get(const struct gnode *sc, const struct gnode *psc, const char *key);
-int gen_note(struct gen_ctx *c, struct gen_container *gc, const char *note);
 int gen_annotation(struct gen_ctx *c, struct gen_container *gc, size_t *cap, const char *key,
                struct gmatch value, const char *from);
 bool gen_prefix_match(const struct gen_strlist *patterns, const char *key);

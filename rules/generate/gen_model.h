@@ -137,8 +137,6 @@ struct gen_container {
         const char *streams_from;
         struct gen_exec *execs;
         size_t n_execs, cap_execs;
-        const char **notes; /* comments: what the language cannot say about it yet */
-        size_t n_notes, cap_notes;
 };
 
 /* One `fields:` entry of a request rule. */

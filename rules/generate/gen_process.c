@@ -20,16 +20,6 @@ const struct gnode *gen_sc_get(const struct gnode *sc, const struct gnode *psc, 
         return v ? v : gnode_get(psc, key);
 }
 
-int gen_note(struct gen_ctx *c, struct gen_container *gc, const char *note)
-{
-        const char **slot = GEN_PUSH(c, gc->notes, gc->n_notes, gc->cap_notes);
-
-        if (!slot || !note)
-                return gen_nomem(c);
-        *slot = note;
-        return 0;
-}
-
 int gen_annotation(struct gen_ctx *c, struct gen_container *gc, size_t *cap, const char *key,
                       struct gmatch value, const char *from)
 {
