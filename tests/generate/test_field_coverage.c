@@ -40,6 +40,7 @@
 
 #include "agent_api.h"
 #include "cleanup.h"
+#include "corpus.h"
 #include "corpus_gen.h"
 #include "field_coverage.h"
 #include "pbjson.h"
@@ -419,21 +420,6 @@ static bool try_path(struct attempt *a, const json_t *node, size_t k, struct tra
 
 /* --- the corpus ------------------------------------------------------------------------ */
 
-static const struct agent_method *method_of(const json_t *step)
-{
-        const char *name = json_string_value(json_object_get(step, "request"));
-        const char *method = json_string_value(json_object_get(step, "method"));
-        enum agent_method_id ids[4];
-        size_t n = name ? agent_methods_by_request_name(name, ids, 4) : 0;
-
-        for (size_t i = 0; i < n && i < 4; i++) {
-                const struct agent_method *m = agent_method_get(ids[i]);
-                if (!method || strcmp(m->method, method) == 0)
-                        return m;
-        }
-        return NULL;
-}
-
 static unsigned allowed_steps, decisions;
 
 static void prove_lifecycle(const char *rel)
@@ -462,7 +448,7 @@ static void prove_lifecycle(const char *rel)
         assert_non_null(s);
 
         json_array_foreach(json_object_get(doc, "steps"), i, step) {
-                const struct agent_method *m = method_of(step);
+                const struct agent_method *m = corpus_step_method(step);
                 _cleanup_(json_decrefp) json_t *msg = json_deep_copy(json_object_get(step, "message"));
                 ProtobufCMessage *pb = NULL;
                 struct decision d;
