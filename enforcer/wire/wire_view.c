@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "wire_check.h"
+
 struct span {
         const ProtobufCFieldDescriptor *field;
         size_t start; /* the tag's first byte */
@@ -12,20 +14,15 @@ struct span {
         size_t end;   /* one past the value */
 };
 
+/* One varint at buf[*pos], as the strict check reads it (wire_varint). */
 static bool varint(const uint8_t *buf, size_t len, size_t *pos, uint64_t *ret)
 {
-        uint64_t v = 0;
+        const uint8_t *p = buf + *pos;
 
-        for (unsigned shift = 0; shift < 70 && *pos < len; shift += 7) {
-                uint8_t b = buf[(*pos)++];
-
-                v |= (uint64_t)(b & 0x7f) << shift;
-                if (!(b & 0x80)) {
-                        *ret = v;
-                        return true;
-                }
-        }
-        return false;
+        if (wire_varint(&p, buf + len, ret) < 0)
+                return false;
+        *pos = (size_t)(p - buf);
+        return true;
 }
 
 static bool aliasable(const ProtobufCFieldDescriptor *f)
